@@ -1,0 +1,84 @@
+"""Provider metadata, found by Airflow through the `apache_airflow_provider` entry point.
+
+Airflow 3.2+ builds the connection form from `conn-fields` and `ui-field-behaviour` here without
+importing the hook; Airflow 3.0/3.1 ask the hook's `get_connection_form_widgets` instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_logfire import __version__
+from airflow_provider_logfire.connection_form import (
+    CONN_FIELD_LABELS,
+    HIDDEN_FIELDS,
+    PLACEHOLDERS,
+    RELABELING,
+)
+
+INTEGRATION = "Pydantic Logfire"
+
+
+def _conn_fields() -> dict[str, Any]:
+    labels = CONN_FIELD_LABELS
+    return {
+        "region": {
+            "label": labels["region"],
+            "schema": {"type": ["string", "null"], "enum": ["auto", "us", "eu"], "default": "auto"},
+            "description": "auto reads the region from the token prefix (pylf_v1_eu_...). "
+            "Ignored when a base URL is set.",
+        },
+        "api_version": {
+            "label": labels["api_version"],
+            "schema": {"type": ["string", "null"], "enum": ["v2", "v1"], "default": "v2"},
+            "description": "v2 (POST /v2/query) is current; v1 (GET /v1/query) for older deployments.",
+        },
+        "timeout": {
+            "label": labels["timeout"],
+            "schema": {"type": ["number", "null"], "default": 60, "minimum": 1},
+            "description": "Seconds to wait for each request.",
+        },
+        "environment": {
+            "label": labels["environment"],
+            "schema": {"type": ["string", "null"]},
+            "description": "Comma-separated deployment environments that queries are restricted to "
+            "unless they say otherwise (v2 only).",
+        },
+        "allow_insecure_http": {
+            "label": labels["allow_insecure_http"],
+            "schema": {"type": ["boolean", "null"], "default": False},
+            "description": "Plain http:// is only allowed to this machine unless this is set.",
+        },
+    }
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-logfire",
+        "name": INTEGRATION,
+        "description": "Query, export and wait for telemetry in `Pydantic Logfire <https://pydantic.dev/logfire>`__.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://logfire.pydantic.dev/docs/how-to-guides/query-api/",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_logfire.hooks.logfire"]},
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": "airflow_provider_logfire.hooks.logfire.LogfireHook",
+                "hook-name": "Pydantic Logfire",
+                "connection-type": "logfire",
+                "conn-fields": _conn_fields(),
+                "ui-field-behaviour": {
+                    "hidden-fields": HIDDEN_FIELDS,
+                    "relabeling": RELABELING,
+                    "placeholders": PLACEHOLDERS,
+                },
+            }
+        ],
+    }

@@ -1,0 +1,252 @@
+"""LogfireHook: an Airflow connection of type `logfire` turned into a Logfire query client.
+
+The connection holds the read token (password), an optional base URL (host) for self-hosted or
+local servers, and extras: `region` (auto/us/eu), `api_version` (v2/v1), `timeout` (seconds),
+`environment` (default deployment environment(s), comma-separated) and `allow_insecure_http`.
+
+Importing this module is cheap (no pyarrow, no duckdb): Airflow imports hooks while parsing DAGs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow_provider_logfire.client.settings import DEFAULT_TIMEOUT, ClientSettings
+from airflow_provider_logfire.connection_form import (
+    CONN_FIELD_LABELS,
+    HIDDEN_FIELDS,
+    PLACEHOLDERS,
+    RELABELING,
+)
+
+try:
+    from airflow.sdk import BaseHook
+except ImportError:  # pragma: no cover - Airflow < 3.1
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from airflow_provider_logfire.client import (
+        AsyncLogfireClient,
+        ColumnQueryResults,
+        LogfireClient,
+        ReadTokenInfo,
+        RowQueryResults,
+    )
+
+
+def _mask(secret: str) -> None:
+    """Ask Airflow to redact the token from task logs, whatever the Airflow 3.x version."""
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - older task SDKs
+        try:
+            from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
+        except ImportError:
+            return
+    mask_secret(secret)
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _parse_environments(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(str(part) for part in value)
+
+
+class LogfireHook(BaseHook):
+    """Talks to Pydantic Logfire's query API using an Airflow connection of type `logfire`.
+
+    :param logfire_conn_id: The connection holding the read token (password), an optional
+        base URL (host) and the extras described in the module docstring.
+    """
+
+    conn_name_attr = "logfire_conn_id"
+    default_conn_name = "logfire_default"
+    conn_type = "logfire"
+    hook_name = "Pydantic Logfire"
+
+    def __init__(self, logfire_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.logfire_conn_id = logfire_conn_id
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(logfire_conn_id={self.logfire_conn_id!r})"
+
+    # -- settings and clients ---------------------------------------------------------------------
+
+    def settings_from_connection(self, conn: Any) -> ClientSettings:
+        """Client settings from a connection object (no I/O, so shared by the sync and async paths)."""
+        extras = conn.extra_dejson or {}
+
+        def extra(name: str, default: Any = None) -> Any:
+            value = extras.get(name, extras.get(f"extra__logfire__{name}"))
+            return default if value is None or value == "" else value
+
+        token = (conn.password or "").strip()
+        if token:
+            _mask(token)
+        timeout = extra("timeout", DEFAULT_TIMEOUT)
+        try:
+            timeout = float(timeout)
+        except (TypeError, ValueError):
+            from airflow_provider_logfire.client.errors import LogfireConfigError
+
+            raise LogfireConfigError(
+                f"The timeout extra of connection '{self.logfire_conn_id}' must be a number of seconds, "
+                f"got {timeout!r}"
+            ) from None
+        return ClientSettings(
+            token=token,
+            base_url=(conn.host or "").strip() or None,
+            region=str(extra("region", "auto")).strip().lower(),
+            api_version=str(extra("api_version", "v2")).strip().lower(),
+            timeout=timeout,
+            environment=_parse_environments(extra("environment")),
+            allow_insecure_http=_parse_bool(extra("allow_insecure_http", False)),
+            source=f"connection '{self.logfire_conn_id}'",
+        )
+
+    def get_settings(self) -> ClientSettings:
+        return self.settings_from_connection(self.get_connection(self.logfire_conn_id))
+
+    async def aget_settings(self) -> ClientSettings:
+        """Like `get_settings`, fetching the connection without blocking the triggerer's event loop."""
+        aget = getattr(self, "aget_connection", None)
+        if aget is not None:
+            conn = await aget(self.logfire_conn_id)
+        else:  # pragma: no cover - Airflow < 3.1
+            conn = await asyncio.to_thread(self.get_connection, self.logfire_conn_id)
+        return self.settings_from_connection(conn)
+
+    def get_conn(self) -> LogfireClient:
+        """Airflow's generic accessor; same as `get_client()`."""
+        return self.get_client()
+
+    def get_client(self) -> LogfireClient:
+        """A new sync client; close it (or use `with`) when done."""
+        from airflow_provider_logfire.client import LogfireClient
+
+        return LogfireClient(self.get_settings())
+
+    async def get_async_client(self) -> AsyncLogfireClient:
+        """A new async client, for triggers; close it with `await client.aclose()` or `async with`."""
+        from airflow_provider_logfire.client import AsyncLogfireClient
+
+        return AsyncLogfireClient(await self.aget_settings())
+
+    # -- queries (one request each; each opens and closes its own client) -------------------------
+
+    def info(self) -> ReadTokenInfo:
+        """Organisation and project names of the connection's read token."""
+        with self.get_client() as client:
+            return client.info()
+
+    def query_json(self, sql: str, **query: Any) -> ColumnQueryResults:
+        """Column-oriented JSON results. Keyword arguments as `LogfireClient.query_json`."""
+        with self.get_client() as client:
+            return client.query_json(sql, **query)
+
+    def query_json_rows(self, sql: str, **query: Any) -> RowQueryResults:
+        """Row-oriented JSON results. Keyword arguments as `LogfireClient.query_json_rows`."""
+        with self.get_client() as client:
+            return client.query_json_rows(sql, **query)
+
+    def query_arrow(self, sql: str, **query: Any) -> pa.Table:
+        """Results as a `pyarrow.Table`."""
+        with self.get_client() as client:
+            return client.query_arrow(sql, **query)
+
+    def query_csv(self, sql: str, **query: Any) -> str:
+        """Results as CSV text."""
+        with self.get_client() as client:
+            return client.query_csv(sql, **query)
+
+    def iter_batches(self, sql: str, **query: Any) -> Iterator[pa.RecordBatch]:
+        """Arrow record batches, yielded while the response still arrives."""
+        with self.get_client() as client:
+            yield from client.iter_batches(sql, **query)
+
+    def get_df(
+        self,
+        sql: str,
+        df_type: Literal["pandas", "polars"] = "pandas",
+        *,
+        min_timestamp: datetime | None = None,
+        max_timestamp: datetime | None = None,
+        limit: int | None = None,
+        timezone: str | None = None,
+        environment: str | Sequence[str] | None = None,
+    ) -> Any:
+        """Results as a pandas or polars DataFrame (built from Arrow, so types are kept)."""
+        if df_type not in ("pandas", "polars"):
+            raise ValueError(f"df_type must be 'pandas' or 'polars', got {df_type!r}")
+        table = self.query_arrow(
+            sql,
+            min_timestamp=min_timestamp,
+            max_timestamp=max_timestamp,
+            limit=limit,
+            timezone=timezone,
+            environment=environment,
+        )
+        if df_type == "polars":
+            try:
+                import polars
+            except ImportError as exc:
+                raise ImportError(
+                    "get_df(df_type='polars') needs polars: pip install 'airflow-provider-logfire[polars]'"
+                ) from exc
+            return polars.from_arrow(table)
+        try:
+            import pandas  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(
+                "get_df(df_type='pandas') needs pandas: pip install 'airflow-provider-logfire[pandas]'"
+            ) from exc
+        return table.to_pandas()
+
+    # -- the connection form ----------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Called by the UI's Test button and `airflow connections test`: reads the token's project."""
+        from airflow_provider_logfire.client import LogfireError
+
+        try:
+            info = self.info()
+        except LogfireError as exc:
+            return False, str(exc)
+        return True, f"Connected to {info.get('organization_name', '?')}/{info.get('project_name', '?')}"
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """For Airflow 3.0/3.1, which read the form from the hook (3.2+ use the provider info)."""
+        return {"hidden_fields": HIDDEN_FIELDS, "relabeling": RELABELING, "placeholders": PLACEHOLDERS}
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """For Airflow 3.0/3.1: the extra fields as WTForms widgets (3.2+ use `conn-fields`)."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import BooleanField, StringField
+
+        def text(name: str) -> Any:
+            return StringField(lazy_gettext(CONN_FIELD_LABELS[name]), widget=BS3TextFieldWidget())
+
+        return {
+            "region": text("region"),
+            "api_version": text("api_version"),
+            "timeout": text("timeout"),
+            "environment": text("environment"),
+            "allow_insecure_http": BooleanField(lazy_gettext(CONN_FIELD_LABELS["allow_insecure_http"])),
+        }
