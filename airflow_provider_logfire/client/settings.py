@@ -150,7 +150,7 @@ class ClientSettings:
         return None
 
     def describe(self) -> str:
-        """Where requests go, for messages: "connection 'x' (https://...)"."""
+        """Where requests go, for messages: "https://... (connection 'x')"."""
         if self.source:
-            return f"{self.source} ({self.resolved_base_url})"
+            return f"{self.resolved_base_url} ({self.source})"
         return self.resolved_base_url

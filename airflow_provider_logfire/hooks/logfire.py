@@ -10,6 +10,7 @@ Importing this module is cheap (no pyarrow, no duckdb): Airflow imports hooks wh
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -220,10 +221,13 @@ class LogfireHook(BaseHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """Called by the UI's Test button and `airflow connections test`: reads the token's project."""
-        from airflow_provider_logfire.client import LogfireError
+        from airflow_provider_logfire.client import LogfireClient, LogfireError, RetryPolicy
 
         try:
-            info = self.info()
+            # A person is waiting on the Test button: one quick retry at most.
+            settings = dataclasses.replace(self.get_settings(), retry=RetryPolicy(max_attempts=2, max_elapsed=10))
+            with LogfireClient(settings) as client:
+                info = client.info()
         except LogfireError as exc:
             return False, str(exc)
         return True, f"Connected to {info.get('organization_name', '?')}/{info.get('project_name', '?')}"

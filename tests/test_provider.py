@@ -1,0 +1,71 @@
+"""The package is an Airflow provider: proven through Airflow's own machinery, not our dict."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+EXPECTED_EXTRAS = {"region", "api_version", "timeout", "environment", "allow_insecure_http"}
+
+
+def test_providers_manager_resolves_the_logfire_connection_type():
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    assert "airflow-provider-logfire" in manager.providers
+    hook = manager.hooks["logfire"]
+    assert hook is not None
+    assert hook.hook_class_name == "airflow_provider_logfire.hooks.logfire.LogfireHook"
+    assert hook.hook_name == "Pydantic Logfire"
+    assert hook.connection_id_attribute_name == "logfire_conn_id"
+    widgets = {
+        k.removeprefix("extra__logfire__")
+        for k in manager.connection_form_widgets
+        if k.startswith("extra__logfire__")
+    }
+    assert widgets == EXPECTED_EXTRAS
+    behaviour = manager.field_behaviours["logfire"]
+    assert set(behaviour["hidden_fields"]) == {"login", "schema", "port"}
+    assert behaviour["relabeling"]["password"] == "Read token"
+
+
+def test_airflow_providers_list_shows_the_package(airflow_db):
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow", "providers", "list", "--output", "plain"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=True,
+    )
+    assert "airflow-provider-logfire" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def api_client(airflow_db):
+    """Airflow's API server app in-process, with the simple auth manager treating everyone as admin."""
+    os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "True"
+    from airflow.api_fastapi.app import create_app
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app("core")) as client:
+        yield client
+
+
+def test_connection_form_metadata_served_by_the_api_server(api_client):
+    response = api_client.get("/ui/connections/hook_meta")
+    assert response.status_code == 200, response.text
+    entry = next(item for item in response.json() if item["connection_type"] == "logfire")
+    assert entry["hook_name"] == "Pydantic Logfire"
+    fields = entry["standard_fields"]
+    assert fields["login"]["hidden"]
+    assert fields["port"]["hidden"]
+    assert not fields["password"]["hidden"]
+    assert fields["password"]["title"] == "Read token"
+    assert fields["host"]["title"] == "Base URL (self-hosted or local, optional)"
+    extras = entry["extra_fields"]
+    assert set(extras) == EXPECTED_EXTRAS
+    assert extras["region"]["schema"]["enum"] == ["auto", "us", "eu"]
+    assert extras["api_version"]["value"] == "v2"
