@@ -1,0 +1,76 @@
+"""Where an export goes: a local `Path` or a `UPath` on an fsspec filesystem.
+
+Local destinations are kept as plain `pathlib.Path` (even when given as `file://` URLs or local
+`UPath`s) so that they get a real atomic `os.replace`; every other URL scheme goes through fsspec.
+Airflow's `ObjectStoragePath` is a `UPath`, so it is accepted without importing Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from upath import UPath
+
+from airflow_provider_logfire.writers.errors import DestinationError
+
+#: Anything an export destination may be given as.
+Destination = str | os.PathLike | UPath
+
+_URL_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+_LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
+
+
+def to_upath_or_path(value: Destination) -> Path | UPath:
+    """Normalise a destination: local `Path` for plain paths and `file://` URLs, `UPath` otherwise.
+
+    A `UPath` that is not local is returned as is, keeping its filesystem options (credentials,
+    an Airflow connection id) untouched.
+    """
+    if isinstance(value, UPath):
+        if value.protocol in _LOCAL_PROTOCOLS:
+            return Path(value.path)
+        return value
+    if isinstance(value, os.PathLike):
+        return Path(value)
+    if not isinstance(value, str):
+        raise TypeError(
+            f"an export destination must be a str, os.PathLike or UPath, not {type(value).__name__}"
+        )
+    match = _URL_SCHEME.match(value)
+    if match is None:
+        return Path(value)
+    if match["scheme"].lower() in {"file", "local"}:
+        return Path(_file_url_to_path(value))
+    return UPath(value)
+
+
+def _file_url_to_path(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise ValueError(f"file URL with a remote host is not supported: {display_path(url)}")
+    return url2pathname(parts.path)
+
+
+def display_path(path: Path | UPath | str) -> str:
+    """The destination as shown in results, logs and errors: never with `user:password@`."""
+    text = str(path.absolute()) if isinstance(path, Path) else str(path)
+    return _USERINFO.sub(r"\1***@", text)
+
+
+def destination_exists(destination: Destination) -> bool:
+    """Whether something already exists at the destination (cheap: a stat or one HEAD request).
+
+    Lets a caller with `if_exists="skip"` decide before fetching anything.
+    """
+    path = to_upath_or_path(destination)
+    try:
+        if isinstance(path, Path):
+            return os.path.lexists(path)
+        return bool(path.fs.exists(path.path))
+    except OSError as error:
+        raise DestinationError(display_path(path), f"cannot check whether it exists: {error}") from error
