@@ -68,6 +68,28 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_logfire.hooks.logfire"]},
         ],
+        "operators": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_logfire.operators.query"]},
+        ],
+        "sensors": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider_logfire.sensors.data_available"],
+            },
+        ],
+        "triggers": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider_logfire.triggers.data_available"],
+            },
+        ],
+        "transfers": [
+            {
+                "source-integration-name": INTEGRATION,
+                "target-integration-name": "Local filesystem and object storage",
+                "python-module": "airflow_provider_logfire.transfers.logfire_to_file",
+            },
+        ],
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_logfire.hooks.logfire.LogfireHook",

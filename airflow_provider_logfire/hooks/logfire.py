@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from airflow_provider_logfire._compat import BaseHook
 from airflow_provider_logfire.client.settings import DEFAULT_TIMEOUT, ClientSettings
 from airflow_provider_logfire.connection_form import (
     CONN_FIELD_LABELS,
@@ -22,11 +23,6 @@ from airflow_provider_logfire.connection_form import (
     PLACEHOLDERS,
     RELABELING,
 )
-
-try:
-    from airflow.sdk import BaseHook
-except ImportError:  # pragma: no cover - Airflow < 3.1
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -225,7 +221,9 @@ class LogfireHook(BaseHook):
 
         try:
             # A person is waiting on the Test button: one quick retry at most.
-            settings = dataclasses.replace(self.get_settings(), retry=RetryPolicy(max_attempts=2, max_elapsed=10))
+            settings = dataclasses.replace(
+                self.get_settings(), retry=RetryPolicy(max_attempts=2, max_elapsed=10)
+            )
             with LogfireClient(settings) as client:
                 info = client.info()
         except LogfireError as exc:

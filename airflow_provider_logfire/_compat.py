@@ -1,0 +1,28 @@
+"""Imports that moved between Airflow 3.0 and 3.x, resolved once."""
+
+from __future__ import annotations
+
+try:
+    from airflow.sdk import BaseHook, BaseOperator, BaseSensorOperator
+except ImportError:  # pragma: no cover - Airflow 3.0
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
+    from airflow.models import BaseOperator  # type: ignore[no-redef]
+    from airflow.sensors.base import BaseSensorOperator  # type: ignore[no-redef]
+
+try:
+    from airflow.sdk.exceptions import AirflowException
+except ImportError:  # pragma: no cover - Airflow 3.0
+    from airflow.exceptions import AirflowException  # type: ignore[no-redef]
+
+try:
+    from airflow.sdk.configuration import conf
+except ImportError:  # pragma: no cover - Airflow 3.0
+    from airflow.configuration import conf  # type: ignore[no-redef]
+
+
+def default_deferrable() -> bool:
+    """`[operators] default_deferrable`, the switch Airflow users expect deferrable operators to honour."""
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+__all__ = ["AirflowException", "BaseHook", "BaseOperator", "BaseSensorOperator", "conf", "default_deferrable"]

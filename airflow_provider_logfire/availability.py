@@ -1,0 +1,129 @@
+"""Has the data for a window landed? The question the sensor and its trigger both ask.
+
+Airflow-free, so the sync sensor (poke) and the async trigger send the same query and read the
+answer the same way. Three kinds of check:
+- rows: at least `min_rows` rows whose time column is in the window (optionally `where`-filtered);
+- custom SQL: a query returning one value, satisfied when it is truthy;
+- watermark: ingestion has moved past the window end: some row was inserted (`created_at`) at or
+  after `window end + settle`, so late spans for the window have had time to arrive.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow_provider_logfire.client.protocol import format_timestamp
+from airflow_provider_logfire.windows import TimeWindow
+
+TIME_COLUMNS = {"records": "start_timestamp", "metrics": "recorded_timestamp"}
+#: The API's bounds are widened by this much; the SQL keeps the exact window edges.
+_PADDING = timedelta(milliseconds=1)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class AvailabilityQuery:
+    sql: str
+    min_timestamp: datetime
+    max_timestamp: datetime | None
+
+
+@dataclass(frozen=True)
+class AvailabilityCheck:
+    """One availability question about `window`; see the module docstring for the three kinds."""
+
+    window: TimeWindow
+    table: str = "records"
+    where: str | None = None
+    sql: str | None = None
+    min_rows: int = 1
+    watermark: bool = False
+    settle: timedelta = timedelta(0)
+
+    def __post_init__(self) -> None:
+        if not _IDENTIFIER.match(self.table):
+            raise ValueError(
+                f"table must be a plain table name such as 'records' or 'metrics', got {self.table!r}"
+            )
+        if isinstance(self.min_rows, bool) or not isinstance(self.min_rows, int) or self.min_rows < 1:
+            raise ValueError(f"min_rows must be a positive integer, got {self.min_rows!r}")
+        if self.sql and (self.where or self.watermark):
+            raise ValueError("give either sql, or where/watermark: a custom sql is the whole check")
+        if self.settle < timedelta(0):
+            raise ValueError(f"settle must not be negative, got {self.settle}")
+
+    @property
+    def time_column(self) -> str:
+        return TIME_COLUMNS.get(self.table, "start_timestamp")
+
+    def query(self) -> AvailabilityQuery:
+        """The SQL and API bounds to send."""
+        if self.sql:
+            return AvailabilityQuery(self.sql, self.window.start, self.window.end)
+        if self.watermark:
+            mark = format_timestamp(self.window.end + self.settle)
+            sql = f"SELECT count(*) AS n FROM {self.table} WHERE created_at >= '{mark}'"
+            if self.where:
+                sql += f" AND ({self.where})"
+            # Rows inserted after the mark started after the window's start at the earliest.
+            return AvailabilityQuery(sql, self.window.start - _PADDING, None)
+        column = self.time_column
+        sql = (
+            f"SELECT count(*) AS n FROM {self.table} "
+            f"WHERE {column} >= '{format_timestamp(self.window.start)}' "
+            f"AND {column} < '{format_timestamp(self.window.end)}'"
+        )
+        if self.where:
+            sql += f" AND ({self.where})"
+        return AvailabilityQuery(sql, self.window.start - _PADDING, self.window.end + _PADDING)
+
+    def evaluate(self, rows: list[dict[str, Any]]) -> tuple[bool, str]:
+        """Whether the answer satisfies the check, and a sentence for the task log."""
+        first = next(iter(rows[0].values()), None) if rows else None
+        if self.sql:
+            return bool(first), f"custom check returned {first!r}"
+        count = int(first or 0)
+        if self.watermark:
+            mark = self.window.end + self.settle
+            if count:
+                return (
+                    True,
+                    f"{count:,} row(s) ingested at or after {mark.isoformat()}: the window has settled",
+                )
+            return False, f"no row ingested at or after {mark.isoformat()} yet"
+        return count >= self.min_rows, f"{count:,} row(s) in {self.window} (need {self.min_rows:,})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialisable form, for the trigger's kwargs."""
+        return {
+            "start": self.window.start.isoformat(),
+            "end": self.window.end.isoformat(),
+            "table": self.table,
+            "where": self.where,
+            "sql": self.sql,
+            "min_rows": self.min_rows,
+            "watermark": self.watermark,
+            "settle_seconds": self.settle.total_seconds(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AvailabilityCheck:
+        return cls(
+            window=TimeWindow(datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"])),
+            table=data["table"],
+            where=data["where"],
+            sql=data["sql"],
+            min_rows=data["min_rows"],
+            watermark=data["watermark"],
+            settle=timedelta(seconds=data["settle_seconds"]),
+        )
+
+
+def is_transient(error: BaseException) -> bool:
+    """Errors worth waiting out (rate limits, outages, network) as opposed to fixing (token, SQL)."""
+    from airflow_provider_logfire.client.errors import is_retryable
+
+    return is_retryable(error)

@@ -1,0 +1,227 @@
+"""Exporting a time window exactly, past the query API's 10,000-row page cap.
+
+How it stays exact whatever the server does at its bounds:
+1. One aggregated query counts rows per time bucket of the window (a plan, not a promise).
+2. Buckets are packed into pieces expected to hold well under the cap.
+3. Each piece is fetched with SQL that itself keeps `time_column >= start AND time_column < end`,
+   while the API's own `min_timestamp`/`max_timestamp` are a slightly wider superset, so neither
+   an inclusive nor an exclusive server bound can drop or double a row at a piece edge.
+4. A piece that still comes back full (== the cap, maybe truncated) is halved and fetched again,
+   down to a single microsecond; more than the cap in one instant is an error, never a silent cut.
+
+Pieces are fetched concurrently by a small thread pool and written in time order; memory is
+bounded by the pieces in flight, not by the window.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_logfire.client.settings import MAX_LIMIT
+from airflow_provider_logfire.planning import (
+    bucket_count_sql,
+    choose_bucket,
+    piece_sql,
+    plan_pieces,
+    request_bounds,
+    split_full_piece,
+)
+from airflow_provider_logfire.windows import TimeWindow
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from airflow_provider_logfire.client import LogfireClient
+
+log = logging.getLogger(__name__)
+
+#: The API bounds of a piece are widened by this much on both sides; the SQL keeps the exact edges.
+#: A millisecond covers servers that compare at millisecond precision.
+BOUND_PADDING = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """What the exporter will ask for: the user's SQL, over a window, cut at a time column."""
+
+    sql: str
+    window: TimeWindow
+    time_column: str = "start_timestamp"
+    environment: Sequence[str] | None = None
+    timezone: str | None = None
+    max_concurrency: int = 4
+    page_limit: int = MAX_LIMIT
+    #: Planned rows per piece: headroom under the cap for rows that arrive between count and fetch.
+    target_rows: int = 9_000
+
+    def __post_init__(self) -> None:
+        if self.max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
+        if not 1 <= self.target_rows < self.page_limit <= MAX_LIMIT:
+            raise ValueError("target_rows must be below page_limit, which must be at most 10,000")
+
+
+@dataclass
+class ExportStats:
+    """Counters reported as the task's XCom summary and in progress logs."""
+
+    rows: int = 0
+    requests: int = 0
+    pieces_planned: int = 0
+    pieces_done: int = 0
+    splits: int = 0
+    expected_rows: int = 0
+    started: float = field(default_factory=time.monotonic)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count_request(self) -> None:
+        with self._lock:
+            self.requests += 1
+
+
+class ExportProgress:
+    """Logs pieces done/total, rows, rows/s and ETA at most every `interval` seconds."""
+
+    def __init__(self, stats: ExportStats, *, interval: float = 10.0, logger: logging.Logger = log) -> None:
+        self.stats = stats
+        self.interval = interval
+        self.logger = logger
+        self._last = 0.0
+
+    def update(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < self.interval:
+            return
+        self._last = now
+        s = self.stats
+        elapsed = max(now - s.started, 1e-6)
+        rate = s.rows / elapsed
+        eta = ""
+        if s.expected_rows and rate > 0 and s.rows < s.expected_rows:
+            eta = f", ETA {(s.expected_rows - s.rows) / rate:.0f}s"
+        self.logger.info(
+            "Export progress: %d/%d pieces, %s rows (%s rows/s%s), %d requests",
+            s.pieces_done,
+            s.pieces_planned,
+            f"{s.rows:,}",
+            f"{rate:,.0f}",
+            eta,
+            s.requests,
+        )
+
+
+class WindowExporter:
+    """Runs an `ExportPlan` with a client, handing record batches to `sink` in time order."""
+
+    def __init__(self, client: LogfireClient, plan: ExportPlan, *, progress_interval: float = 10.0) -> None:
+        self.client = client
+        self.plan = plan
+        self.stats = ExportStats()
+        self.progress = ExportProgress(self.stats, interval=progress_interval)
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def plan_pieces(self) -> list[TimeWindow]:
+        """Pieces from one count-per-bucket query over the whole window."""
+        plan = self.plan
+        bucket = choose_bucket(plan.window)
+        sql = bucket_count_sql(plan.sql, time_column=plan.time_column, unit=bucket.unit, window=plan.window)
+        self.stats.count_request()
+        lo, hi = request_bounds(plan.window, BOUND_PADDING)
+        result = self.client.query_json_rows(
+            sql,
+            min_timestamp=lo,
+            max_timestamp=hi,
+            limit=MAX_LIMIT,
+            timezone=None,
+            environment=plan.environment,
+        )
+        counts = [(row["bucket"], int(row["n"])) for row in result["rows"]]
+        pieces = plan_pieces(plan.window, counts, bucket, target_rows=plan.target_rows)
+        self.stats.pieces_planned = len(pieces)
+        self.stats.expected_rows = sum(p.expected_rows for p in pieces)
+        log.info(
+            "Planned %d piece(s) for %s: about %s rows counted in %s buckets",
+            len(pieces),
+            plan.window,
+            f"{self.stats.expected_rows:,}",
+            bucket.unit,
+        )
+        return [p.window for p in pieces]
+
+    # -- fetching ---------------------------------------------------------------------------------
+
+    def fetch_piece(self, piece: TimeWindow) -> list[pa.RecordBatch]:
+        """All rows of `piece`, split until no request comes back full."""
+        plan = self.plan
+        pending = [piece]
+        batches: list[pa.RecordBatch] = []
+        while pending:
+            current = pending.pop(0)
+            self.stats.count_request()
+            lo, hi = request_bounds(current, BOUND_PADDING)
+            table = self.client.query_arrow(
+                piece_sql(plan.sql, time_column=plan.time_column, piece=current),
+                min_timestamp=lo,
+                max_timestamp=hi,
+                limit=plan.page_limit,
+                timezone=plan.timezone,
+                environment=plan.environment,
+            )
+            if table.num_rows >= plan.page_limit:
+                left, right = split_full_piece(current)
+                with self.stats._lock:
+                    self.stats.splits += 1
+                log.info("Piece %s came back full (%d rows): splitting it in two", current, table.num_rows)
+                pending[:0] = [left, right]
+                continue
+            batches.extend(table.to_batches())
+        return batches
+
+    def run(self, sink: Callable[[pa.RecordBatch], Any]) -> ExportStats:
+        """Plan, fetch concurrently, and feed `sink` every batch in time order."""
+        pieces = self.plan_pieces()
+        for batches in self._ordered_results(pieces):
+            for batch in batches:
+                if batch.num_rows:
+                    sink(batch)
+                    self.stats.rows += batch.num_rows
+            self.stats.pieces_done += 1
+            self.progress.update()
+        self.progress.update(force=True)
+        return self.stats
+
+    def _ordered_results(self, pieces: list[TimeWindow]) -> Iterator[list[pa.RecordBatch]]:
+        """Results of `fetch_piece` in piece order, with at most `2 * max_concurrency` held at once."""
+        workers = self.plan.max_concurrency
+        ahead = 2 * workers
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="logfire-export") as pool:
+            futures: dict[int, Future[list[pa.RecordBatch]]] = {}
+            next_submit = 0
+            next_yield = 0
+            try:
+                while next_yield < len(pieces):
+                    while next_submit < len(pieces) and next_submit < next_yield + ahead:
+                        futures[next_submit] = pool.submit(self.fetch_piece, pieces[next_submit])
+                        next_submit += 1
+                    head = futures[next_yield]
+                    if not head.done():
+                        wait([head, *futures.values()], return_when=FIRST_COMPLETED)
+                        # Surface a failure from any piece at once instead of after the ones before it.
+                        for fut in futures.values():
+                            if fut.done() and fut.exception() is not None:
+                                raise fut.exception()  # type: ignore[misc]
+                        continue
+                    yield head.result()
+                    del futures[next_yield]
+                    next_yield += 1
+            finally:
+                for fut in futures.values():
+                    fut.cancel()

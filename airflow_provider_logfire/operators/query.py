@@ -1,0 +1,129 @@
+"""LogfireQueryOperator: run templated SQL over the run's time window, return the result as XCom."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from airflow_provider_logfire._compat import AirflowException, BaseOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+OutputFormat = Literal["rows", "columns", "csv"]
+OUTPUT_FORMATS = ("rows", "columns", "csv")
+MAX_LIMIT = 10_000
+
+
+class LogfireQueryOperator(BaseOperator):
+    """Run a SQL query against Logfire for the run's time window and return the result.
+
+    The window is the run's data interval unless `min_timestamp`/`max_timestamp` or `window` say
+    otherwise (see the time windows guide). The result is pushed to XCom, so keep it small: for
+    more than one page (10,000 rows), use `LogfireToFileTransfer`.
+
+    :param sql: SQL over `records`/`metrics`, inline or a path ending in `.sql` (templated).
+    :param logfire_conn_id: Connection of type `logfire` holding the read token.
+    :param min_timestamp: Start of the window (templated; ISO 8601 or datetime). Default: the run's.
+    :param max_timestamp: End of the window, exclusive (templated). Default: the run's.
+    :param window: Window length ending at the run's interval end or logical date; for timetables
+        whose intervals are zero-width (Airflow 3's default for cron schedules).
+    :param limit: Most rows to return, 1..10,000 (default 10,000).
+    :param environment: Deployment environment name(s) to restrict to (v2 API; templated).
+    :param timezone: Time zone the query runs in, e.g. "Europe/Paris" (v2 API).
+    :param output_format: "rows" (list of dicts, default), "columns" (dict of column → values) or
+        "csv" (text). (Not `output`: that name is Airflow's XComArg of every operator.)
+    :param fail_on_truncation: Fail instead of warning when the result fills `limit` (may be cut).
+    """
+
+    template_fields: Sequence[str] = (
+        "sql",
+        "min_timestamp",
+        "max_timestamp",
+        "environment",
+        "timezone",
+        "logfire_conn_id",
+    )
+    template_ext: Sequence[str] = (".sql",)
+    template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql"}
+    ui_color = "#f5e1fd"
+
+    def __init__(
+        self,
+        *,
+        sql: str,
+        logfire_conn_id: str = "logfire_default",
+        min_timestamp: str | datetime | None = None,
+        max_timestamp: str | datetime | None = None,
+        window: timedelta | None = None,
+        limit: int = MAX_LIMIT,
+        environment: str | Sequence[str] | None = None,
+        timezone: str | None = None,
+        output_format: OutputFormat = "rows",
+        fail_on_truncation: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if output_format not in OUTPUT_FORMATS:
+            raise ValueError(
+                f"output_format must be one of {', '.join(OUTPUT_FORMATS)}; got {output_format!r}"
+            )
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise ValueError(
+                f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}; "
+                "to export more rows, use LogfireToFileTransfer"
+            )
+        self.sql = sql
+        self.logfire_conn_id = logfire_conn_id
+        self.min_timestamp = min_timestamp
+        self.max_timestamp = max_timestamp
+        self.window = window
+        self.limit = limit
+        self.environment = environment
+        self.timezone = timezone
+        self.output_format = output_format
+        self.fail_on_truncation = fail_on_truncation
+
+    def execute(self, context: Context) -> Any:
+        from airflow_provider_logfire.context import window_from_context
+        from airflow_provider_logfire.hooks.logfire import LogfireHook
+
+        window = window_from_context(
+            context, min_timestamp=self.min_timestamp, max_timestamp=self.max_timestamp, window=self.window
+        )
+        self.log.info("Querying Logfire for %s:\n%s", window, self.sql)
+        query = {
+            "min_timestamp": window.start,
+            "max_timestamp": window.end,
+            "limit": self.limit,
+            "environment": self.environment or None,
+            "timezone": self.timezone,
+        }
+        hook = LogfireHook(logfire_conn_id=self.logfire_conn_id)
+        if self.output_format == "csv":
+            text = hook.query_csv(self.sql, **query)
+            # Count records, not lines: quoted values (stack traces) hold newlines.
+            self._check_truncation(max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0))
+            return text
+        result = hook.query_json_rows(self.sql, **query)
+        self._check_truncation(len(result["rows"]))
+        self.log.info("Logfire returned %d row(s)", len(result["rows"]))
+        if self.output_format == "columns":
+            names = [c["name"] for c in result["columns"]]
+            return {name: [row.get(name) for row in result["rows"]] for name in names}
+        return result["rows"]
+
+    def _check_truncation(self, rows: int) -> None:
+        if rows < self.limit:
+            return
+        message = (
+            f"The query returned {rows:,} rows, which is its limit ({self.limit:,}): the result may be "
+            "cut off. Narrow the query or the window, raise `limit` (at most 10,000), or export the "
+            "whole window with LogfireToFileTransfer, which pages past the limit exactly."
+        )
+        if self.fail_on_truncation:
+            raise AirflowException(message)
+        self.log.warning(message)
