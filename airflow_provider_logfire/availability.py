@@ -29,6 +29,16 @@ class AvailabilityQuery:
     sql: str
     min_timestamp: datetime
     max_timestamp: datetime | None
+    environment: tuple[str, ...] | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for the clients' `query_json_rows` (one row is all a check reads)."""
+        return {
+            "min_timestamp": self.min_timestamp,
+            "max_timestamp": self.max_timestamp,
+            "environment": self.environment,
+            "limit": 1,
+        }
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class AvailabilityCheck:
     min_rows: int = 1
     watermark: bool = False
     settle: timedelta = timedelta(0)
+    environment: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not _IDENTIFIER.match(self.table):
@@ -62,14 +73,14 @@ class AvailabilityCheck:
     def query(self) -> AvailabilityQuery:
         """The SQL and API bounds to send."""
         if self.sql:
-            return AvailabilityQuery(self.sql, self.window.start, self.window.end)
+            return AvailabilityQuery(self.sql, self.window.start, self.window.end, self.environment)
         if self.watermark:
             mark = format_timestamp(self.window.end + self.settle)
             sql = f"SELECT count(*) AS n FROM {self.table} WHERE created_at >= '{mark}'"
             if self.where:
                 sql += f" AND ({self.where})"
             # Rows inserted after the mark started after the window's start at the earliest.
-            return AvailabilityQuery(sql, self.window.start - _PADDING, None)
+            return AvailabilityQuery(sql, self.window.start - _PADDING, None, self.environment)
         column = self.time_column
         sql = (
             f"SELECT count(*) AS n FROM {self.table} "
@@ -78,7 +89,9 @@ class AvailabilityCheck:
         )
         if self.where:
             sql += f" AND ({self.where})"
-        return AvailabilityQuery(sql, self.window.start - _PADDING, self.window.end + _PADDING)
+        return AvailabilityQuery(
+            sql, self.window.start - _PADDING, self.window.end + _PADDING, self.environment
+        )
 
     def evaluate(self, rows: list[dict[str, Any]]) -> tuple[bool, str]:
         """Whether the answer satisfies the check, and a sentence for the task log."""
@@ -107,6 +120,7 @@ class AvailabilityCheck:
             "min_rows": self.min_rows,
             "watermark": self.watermark,
             "settle_seconds": self.settle.total_seconds(),
+            "environment": list(self.environment) if self.environment is not None else None,
         }
 
     @classmethod
@@ -119,6 +133,7 @@ class AvailabilityCheck:
             min_rows=data["min_rows"],
             watermark=data["watermark"],
             settle=timedelta(seconds=data["settle_seconds"]),
+            environment=tuple(data["environment"]) if data.get("environment") is not None else None,
         )
 
 

@@ -39,6 +39,18 @@ def token_region(token: str) -> str | None:
     return match.group("region") if match else None
 
 
+def parse_environments(value: object) -> tuple[str, ...] | None:
+    """Deployment environments from a list, or a comma-separated string (what templates render to).
+
+    None or "" mean "no filter"; to ask for rows with no environment set, pass `[""]`.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip()) or None
+    return tuple(str(part) for part in value)  # type: ignore[union-attr]
+
+
 def is_loopback_host(host: str) -> bool:
     if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
         return True

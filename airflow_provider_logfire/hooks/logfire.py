@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_logfire._compat import BaseHook
-from airflow_provider_logfire.client.settings import DEFAULT_TIMEOUT, ClientSettings
+from airflow_provider_logfire.client.settings import DEFAULT_TIMEOUT, ClientSettings, parse_environments
 from airflow_provider_logfire.connection_form import (
     CONN_FIELD_LABELS,
     HIDDEN_FIELDS,
@@ -52,14 +52,6 @@ def _parse_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
-
-
-def _parse_environments(value: Any) -> tuple[str, ...]:
-    if value is None or value == "":
-        return ()
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    return tuple(str(part) for part in value)
 
 
 class LogfireHook(BaseHook):
@@ -110,7 +102,7 @@ class LogfireHook(BaseHook):
             region=str(extra("region", "auto")).strip().lower(),
             api_version=str(extra("api_version", "v2")).strip().lower(),
             timeout=timeout,
-            environment=_parse_environments(extra("environment")),
+            environment=parse_environments(extra("environment")) or (),
             allow_insecure_http=_parse_bool(extra("allow_insecure_http", False)),
             source=f"connection '{self.logfire_conn_id}'",
         )

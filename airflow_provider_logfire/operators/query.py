@@ -32,7 +32,8 @@ class LogfireQueryOperator(BaseOperator):
     :param window: Window length ending at the run's interval end or logical date; for timetables
         whose intervals are zero-width (Airflow 3's default for cron schedules).
     :param limit: Most rows to return, 1..10,000 (default 10,000).
-    :param environment: Deployment environment name(s) to restrict to (v2 API; templated).
+    :param environment: Deployment environment name(s) to restrict to: a list or a comma-separated
+        string (v2 API; templated). `[""]` means rows with no environment set.
     :param timezone: Time zone the query runs in, e.g. "Europe/Paris" (v2 API).
     :param output_format: "rows" (list of dicts, default), "columns" (dict of column → values) or
         "csv" (text). (Not `output`: that name is Airflow's XComArg of every operator.)
@@ -88,6 +89,7 @@ class LogfireQueryOperator(BaseOperator):
         self.fail_on_truncation = fail_on_truncation
 
     def execute(self, context: Context) -> Any:
+        from airflow_provider_logfire.client.settings import parse_environments
         from airflow_provider_logfire.context import window_from_context
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
@@ -99,7 +101,7 @@ class LogfireQueryOperator(BaseOperator):
             "min_timestamp": window.start,
             "max_timestamp": window.end,
             "limit": self.limit,
-            "environment": self.environment or None,
+            "environment": parse_environments(self.environment),
             "timezone": self.timezone,
         }
         hook = LogfireHook(logfire_conn_id=self.logfire_conn_id)

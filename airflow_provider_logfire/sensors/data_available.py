@@ -34,12 +34,21 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
     :param min_timestamp: Start of the window (templated). Default: the run's data interval.
     :param max_timestamp: End of the window, exclusive (templated).
     :param window: Window length ending at the run's interval end / logical date.
+    :param environment: Deployment environment name(s) to count in: a list or comma-separated
+        string (v2 API; templated).
     :param deferrable: Wait in the triggerer instead of a worker slot
         (default: `[operators] default_deferrable`).
     :param poke_interval: Seconds between checks (default 60).
     """
 
-    template_fields: Sequence[str] = ("sql", "where", "min_timestamp", "max_timestamp", "logfire_conn_id")
+    template_fields: Sequence[str] = (
+        "sql",
+        "where",
+        "min_timestamp",
+        "max_timestamp",
+        "environment",
+        "logfire_conn_id",
+    )
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql", "where": "sql"}
     ui_color = "#f5e1fd"
@@ -57,6 +66,7 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
         min_timestamp: str | datetime | None = None,
         max_timestamp: str | datetime | None = None,
         window: timedelta | None = None,
+        environment: str | Sequence[str] | None = None,
         deferrable: bool | None = None,
         poke_interval: float = 60.0,
         **kwargs: Any,
@@ -72,10 +82,12 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
         self.min_timestamp = min_timestamp
         self.max_timestamp = max_timestamp
         self.window = window
+        self.environment = environment
         self.deferrable = default_deferrable() if deferrable is None else deferrable
 
     def build_check(self, context: Context) -> AvailabilityCheck:
         from airflow_provider_logfire.availability import AvailabilityCheck
+        from airflow_provider_logfire.client.settings import parse_environments
         from airflow_provider_logfire.context import window_from_context
 
         window = window_from_context(
@@ -89,6 +101,7 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
             min_rows=self.min_rows,
             watermark=self.watermark,
             settle=self.settle,
+            environment=parse_environments(self.environment),
         )
 
     def poke(self, context: Context) -> bool:
@@ -100,7 +113,7 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
         query = check.query()
         try:
             result = LogfireHook(logfire_conn_id=self.logfire_conn_id).query_json_rows(
-                query.sql, min_timestamp=query.min_timestamp, max_timestamp=query.max_timestamp, limit=1
+                query.sql, **query.as_kwargs()
             )
         except LogfireError as exc:
             if is_transient(exc):

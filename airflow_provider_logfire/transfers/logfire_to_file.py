@@ -112,6 +112,7 @@ class LogfireToFileTransfer(BaseOperator):
         return target
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_logfire.client.settings import parse_environments
         from airflow_provider_logfire.context import window_from_context
         from airflow_provider_logfire.export import ExportPlan, WindowExporter
         from airflow_provider_logfire.hooks.logfire import LogfireHook
@@ -138,7 +139,7 @@ class LogfireToFileTransfer(BaseOperator):
             sql=self.sql,
             window=window,
             time_column=self.time_column,
-            environment=_as_list(self.environment),
+            environment=parse_environments(self.environment),
             max_concurrency=self.max_concurrency,
         )
         self.log.info("Exporting %s from Logfire to %s (%s):\n%s", window, destination, self.format, self.sql)
@@ -160,11 +161,3 @@ class LogfireToFileTransfer(BaseOperator):
             f"{result.bytes:,}",
         )
         return summary
-
-
-def _as_list(environment: str | Sequence[str] | None) -> list[str] | None:
-    if environment is None or environment == "":
-        return None
-    if isinstance(environment, str):
-        return [part.strip() for part in environment.split(",") if part.strip()] or None
-    return list(environment)

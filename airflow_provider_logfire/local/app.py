@@ -1,0 +1,424 @@
+"""The HTTP face of the local server: Logfire's query API, answered from a `LocalEngine`.
+
+The app only validates requests, picks a response format and streams the engine's batches
+through an encoder. Statuses and bodies follow Logfire: 400 `{"detail": ...}` for a failing
+query, 401 `{"detail": "Invalid token"}`, 422 with pydantic-style `detail` lists for invalid
+parameters. A query runs, and its first batch is fetched, before any header is sent, so its
+errors get a real status code; later failures end an NDJSON answer with an `error` line and cut
+any other format short (the client sees an incomplete body, never a short "complete" one).
+
+v2 `explain: true` is answered only as NDJSON (an `explain` line after the schema, holding
+DuckDB's plan); with any other format it is a 422. v2 `include_schema: false` drops the
+`schema` object from a JSON answer; NDJSON always starts with its schema line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from airflow_provider_logfire.local import encoders
+from airflow_provider_logfire.local.engine import (
+    InvalidParameterError,
+    LocalEngine,
+    LocalQueryError,
+    QueryResult,
+)
+from airflow_provider_logfire.local.schema import schemas_document
+
+MAX_LIMIT = 10_000
+V1_DEFAULT_LIMIT = 500
+V2_DEFAULT_LIMIT = 100
+#: Paths answered without a token.
+PUBLIC_PATHS = frozenset({"/health"})
+
+_V1_FORMATS = (encoders.JSON, encoders.CSV, encoders.ARROW)
+_V2_FORMATS = (encoders.JSON, encoders.NDJSON, encoders.CSV, encoders.ARROW)
+_MEDIA_TYPES = {
+    encoders.JSON: "application/json",
+    encoders.NDJSON: "application/x-ndjson",
+    encoders.CSV: "text/csv; charset=utf-8",
+    encoders.ARROW: encoders.ARROW,
+}
+#: A time of day, then a space where a URL-decoded `+` was, then the offset.
+_UNESCAPED_PLUS = re.compile(r"^(.*\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def create_app(
+    engine: LocalEngine,
+    *,
+    token: str,
+    latency_ms: int = 0,
+    gzip: bool = True,
+    organization_name: str = "local",
+    project_name: str = "demo",
+) -> Starlette:
+    """A Starlette app serving Logfire's query API from `engine`, guarded by `token`."""
+    if not token:
+        raise ValueError("The local server needs a non-empty read token")
+    token_info = _token_info(organization_name, project_name)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def read_token_info(request: Request) -> Response:
+        return JSONResponse(token_info)
+
+    async def schemas(request: Request) -> Response:
+        return JSONResponse(schemas_document())
+
+    async def query_v1(request: Request) -> Response:
+        try:
+            chosen = _negotiate(request, _V1_FORMATS)
+            query = _v1_query(request)
+        except _Rejected as rejected:
+            return rejected.response
+        return await _answer(engine, query, chosen, version=1)
+
+    async def query_v2(request: Request) -> Response:
+        try:
+            chosen = _negotiate(request, _V2_FORMATS)
+            query = _v2_query(await request.body())
+            if query.explain and chosen != encoders.NDJSON:
+                raise _invalid(
+                    ("body", "explain"),
+                    "explain is only supported with Accept: application/x-ndjson",
+                    "value_error",
+                )
+        except _Rejected as rejected:
+            return rejected.response
+        return await _answer(engine, query, chosen, version=2)
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/v1/read-token-info", read_token_info, methods=["GET"]),
+        Route("/v1/schemas", schemas, methods=["GET"]),
+        Route("/v1/query", query_v1, methods=["GET"]),
+        Route("/v2/query", query_v2, methods=["POST"]),
+    ]
+    middleware = []
+    if gzip:
+        middleware.append(Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1))
+    if latency_ms > 0:
+        middleware.append(Middleware(_Latency, seconds=latency_ms / 1000))
+    middleware.append(Middleware(_TokenAuth, token=token))
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error})
+
+
+def _token_info(organization_name: str, project_name: str) -> dict[str, Any]:
+    """The `/v1/read-token-info` body; ids are stable per name, never derived from the token."""
+
+    def stable_id(kind: str, name: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"logfire-local:{kind}:{name}"))
+
+    return {
+        "organization_name": organization_name,
+        "project_name": project_name,
+        "organization_id": stable_id("organization", organization_name),
+        "project_id": stable_id("project", f"{organization_name}/{project_name}"),
+        "token_id": stable_id("read-token", f"{organization_name}/{project_name}"),
+        "expires_at": None,
+        "plan": "local",
+    }
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+# -- middleware ----------------------------------------------------------------------------
+
+
+class _TokenAuth:
+    """Refuse every request but the public paths unless it carries the read token.
+
+    Accepted: `Authorization: Bearer <token>` and the raw token (what the official SDK sends).
+    """
+
+    def __init__(self, app: ASGIApp, *, token: str) -> None:
+        self._app = app
+        self._token = token.encode()
+
+    def __repr__(self) -> str:
+        return "_TokenAuth(token=<hidden>)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or self._accepts(scope):
+            await self._app(scope, receive, send)
+            return
+        response = JSONResponse(
+            {"detail": "Invalid token"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+        await response(scope, receive, send)
+
+    def _accepts(self, scope: Scope) -> bool:
+        presented = b""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                presented = value.strip()
+                break
+        scheme, _, rest = presented.partition(b" ")
+        if scheme.lower() == b"bearer" and rest:
+            presented = rest.strip()
+        return hmac.compare_digest(presented, self._token)
+
+
+class _Latency:
+    """Wait before answering, like a service on the other side of the internet would."""
+
+    def __init__(self, app: ASGIApp, *, seconds: float) -> None:
+        self._app = app
+        self._seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in PUBLIC_PATHS:
+            await asyncio.sleep(self._seconds)
+        await self._app(scope, receive, send)
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Query:
+    sql: str
+    min_timestamp: datetime | None
+    max_timestamp: datetime | None
+    limit: int
+    timezone: str | None = None
+    environments: list[str] | None = None
+    explain: bool = False
+    include_schema: bool = True
+    row_oriented: bool = False
+
+
+class _Rejected(Exception):
+    """A request answered with an error before any query runs."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _invalid(loc: tuple[str | int, ...], msg: str, kind: str, value: Any = None) -> _Rejected:
+    return _unprocessable([_error(loc, msg, kind, value)])
+
+
+def _error(loc: tuple[str | int, ...], msg: str, kind: str, value: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": kind, "loc": list(loc), "msg": msg}
+    if value is not None:
+        error["input"] = value
+    return error
+
+
+def _unprocessable(errors: list[dict[str, Any]]) -> _Rejected:
+    return _Rejected(JSONResponse({"detail": errors}, status_code=422))
+
+
+def _negotiate(request: Request, offered: tuple[str, ...]) -> str:
+    chosen = encoders.negotiate(request.headers.get("accept"), offered)
+    if chosen is None:
+        detail = (
+            f"None of the media types in the Accept header is supported; use one of: {', '.join(offered)}"
+        )
+        raise _Rejected(JSONResponse({"detail": detail}, status_code=406))
+    return chosen
+
+
+class _Fields:
+    """Reads request fields one by one, collecting pydantic-style errors instead of stopping."""
+
+    def __init__(self, source: str, values: dict[str, Any]) -> None:
+        self.source = source
+        self.values = values
+        self.errors: list[dict[str, Any]] = []
+
+    def get(
+        self, name: str, parse: Callable[[Any], Any], *, default: Any = None, required: bool = False
+    ) -> Any:
+        value = self.values.get(name)
+        if value is None:
+            if required:
+                self.errors.append(_error((self.source, name), "Field required", "missing"))
+            return default
+        try:
+            return parse(value)
+        except _FieldError as exc:
+            self.errors.append(_error((self.source, name), exc.msg, exc.kind, value))
+            return default
+
+    def raise_if_invalid(self) -> None:
+        if self.errors:
+            raise _unprocessable(self.errors)
+
+
+class _FieldError(ValueError):
+    def __init__(self, msg: str, kind: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.kind = kind
+
+
+def _v1_query(request: Request) -> _Query:
+    params = request.query_params
+    fields = _Fields("query", dict(params))
+    sql = fields.get("sql", _parse_str, required=True)
+    min_timestamp = fields.get("min_timestamp", _parse_timestamp)
+    max_timestamp = fields.get("max_timestamp", _parse_timestamp)
+    limit = fields.get("limit", _parse_limit, default=V1_DEFAULT_LIMIT)
+    row_oriented = fields.get("row_oriented", _parse_bool, default=False)
+    json_rows = fields.get("json_rows", _parse_bool, default=False)
+    fields.raise_if_invalid()
+    return _Query(sql, min_timestamp, max_timestamp, limit, row_oriented=row_oriented or json_rows)
+
+
+def _v2_query(body: bytes) -> _Query:
+    try:
+        values = json.loads(body) if body.strip() else None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        position = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
+        raise _invalid(("body", position), f"JSON decode error: {exc}", "json_invalid") from None
+    if not isinstance(values, dict):
+        raise _invalid(("body",), "Input should be a valid dictionary or object", "model_attributes_type")
+    fields = _Fields("body", values)
+    sql = fields.get("sql", _parse_str, required=True)
+    min_timestamp = fields.get("min_timestamp", _parse_timestamp, required=True)
+    max_timestamp = fields.get("max_timestamp", _parse_timestamp)
+    limit = fields.get("limit", _parse_limit, default=V2_DEFAULT_LIMIT)
+    tz = fields.get("timezone", _parse_str)
+    environments = fields.get("deployment_environment", _parse_str_list)
+    explain = fields.get("explain", _parse_bool, default=False)
+    include_schema = fields.get("include_schema", _parse_bool, default=True)
+    fields.raise_if_invalid()
+    return _Query(sql, min_timestamp, max_timestamp, limit, tz, environments, explain, include_schema)
+
+
+def _parse_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _FieldError("Input should be a valid string", "string_type")
+    return value
+
+
+def _parse_str_list(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise _FieldError("Input should be a valid list", "list_type")
+    return [_parse_str(item) for item in value]
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _FieldError("Input should be a valid boolean", "bool_parsing")
+
+
+def _parse_limit(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _FieldError("Input should be a valid integer", "int_type")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        number = int(value)
+    else:
+        raise _FieldError(
+            "Input should be a valid integer, unable to parse string as an integer", "int_parsing"
+        )
+    if number < 1:
+        raise _FieldError("Input should be greater than or equal to 1", "greater_than_equal")
+    if number > MAX_LIMIT:
+        raise _FieldError(f"Input should be less than or equal to {MAX_LIMIT}", "less_than_equal")
+    return number
+
+
+def _parse_timestamp(value: Any) -> datetime:
+    """ISO 8601 text (a trailing `Z` is UTC; no offset means UTC) or Unix seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise _FieldError("Input should be a valid datetime, out of range", "datetime_parsing") from None
+    if not isinstance(value, str):
+        raise _FieldError("Input should be a valid datetime", "datetime_type")
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    elif _UNESCAPED_PLUS.match(text):
+        # `?min_timestamp=...T00:00:00+01:00` sent without URL-encoding: the `+` arrived as a space.
+        text = _UNESCAPED_PLUS.sub(r"\1+\2", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise _FieldError("Input should be a valid datetime in ISO 8601 format", "datetime_parsing") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
+# -- answers -------------------------------------------------------------------------------
+
+
+async def _answer(engine: LocalEngine, query: _Query, chosen: str, *, version: int) -> Response:
+    try:
+        result = await run_in_threadpool(
+            engine.query,
+            query.sql,
+            min_timestamp=query.min_timestamp,
+            max_timestamp=query.max_timestamp,
+            limit=query.limit,
+            timezone=query.timezone,
+            environments=query.environments,
+            explain=query.explain,
+        )
+    except LocalQueryError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+    except InvalidParameterError as exc:
+        return _invalid(("body", exc.field), str(exc), "value_error").response
+    body = _encoder(query, chosen, version)(result)
+    return _ResultResponse(result, body, media_type=_MEDIA_TYPES[chosen])
+
+
+def _encoder(query: _Query, chosen: str, version: int) -> Callable[[QueryResult], Iterator[bytes]]:
+    if chosen == encoders.CSV:
+        return lambda r: encoders.csv_stream(r.schema, r)
+    if chosen == encoders.ARROW:
+        return lambda r: encoders.arrow_stream(r.schema, r)
+    if chosen == encoders.NDJSON:
+        return lambda r: encoders.v2_ndjson(r.schema, r, plan=r.plan)
+    if version == 2:
+        return lambda r: encoders.v2_json(r.schema, r, include_schema=query.include_schema)
+    if query.row_oriented:
+        return lambda r: encoders.v1_json_rows(r.schema, r)
+    return lambda r: encoders.v1_json_columns(r.schema, r)
+
+
+class _ResultResponse(StreamingResponse):
+    """A streamed query answer that always releases its query, even if the client goes away."""
+
+    def __init__(self, result: QueryResult, body: Iterator[bytes], *, media_type: str) -> None:
+        super().__init__(body, media_type=media_type)
+        self._result = result
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await run_in_threadpool(self._result.close)
