@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
         ReadTokenInfo,
         RowQueryResults,
     )
+
+
+log = logging.getLogger(__name__)
 
 
 def _mask(secret: str) -> None:
@@ -220,7 +224,10 @@ class LogfireHook(BaseHook):
                 info = client.info()
         except LogfireError as exc:
             return False, str(exc)
-        return True, f"Connected to {info.get('organization_name', '?')}/{info.get('project_name', '?')}"
+        message = f"Connected to {info.get('organization_name', '?')}/{info.get('project_name', '?')}"
+        # `airflow connections test` prints only "Connection success!"; the log shows which project.
+        log.info("%s at %s", message, settings.resolved_base_url)
+        return True, message
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:

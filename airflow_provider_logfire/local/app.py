@@ -392,22 +392,23 @@ async def _answer(engine: LocalEngine, query: _Query, chosen: str, *, version: i
         return JSONResponse({"detail": str(exc)}, status_code=400)
     except InvalidParameterError as exc:
         return _invalid(("body", exc.field), str(exc), "value_error").response
-    body = _encoder(query, chosen, version)(result)
+    body = _body(result, query, chosen, version)
     return _ResultResponse(result, body, media_type=_MEDIA_TYPES[chosen])
 
 
-def _encoder(query: _Query, chosen: str, version: int) -> Callable[[QueryResult], Iterator[bytes]]:
+def _body(result: QueryResult, query: _Query, chosen: str, version: int) -> Iterator[bytes]:
+    """The encoder for the negotiated format and API version, over the result's batches."""
     if chosen == encoders.CSV:
-        return lambda r: encoders.csv_stream(r.schema, r)
+        return encoders.csv_stream(result.schema, result)
     if chosen == encoders.ARROW:
-        return lambda r: encoders.arrow_stream(r.schema, r)
+        return encoders.arrow_stream(result.schema, result)
     if chosen == encoders.NDJSON:
-        return lambda r: encoders.v2_ndjson(r.schema, r, plan=r.plan)
+        return encoders.v2_ndjson(result.schema, result, plan=result.plan)
     if version == 2:
-        return lambda r: encoders.v2_json(r.schema, r, include_schema=query.include_schema)
+        return encoders.v2_json(result.schema, result, include_schema=query.include_schema)
     if query.row_oriented:
-        return lambda r: encoders.v1_json_rows(r.schema, r)
-    return lambda r: encoders.v1_json_columns(r.schema, r)
+        return encoders.v1_json_rows(result.schema, result)
+    return encoders.v1_json_columns(result.schema, result)
 
 
 class _ResultResponse(StreamingResponse):
