@@ -199,7 +199,11 @@ class WindowExporter:
         return self.stats
 
     def _ordered_results(self, pieces: list[TimeWindow]) -> Iterator[list[pa.RecordBatch]]:
-        """Results of `fetch_piece` in piece order, with at most `2 * max_concurrency` held at once."""
+        """Results of `fetch_piece` in piece order, with at most `2 * max_concurrency` pieces held.
+
+        A piece is submitted only when it is within that distance of the next one to write: the
+        workers stay busy past one slow piece, yet finished pieces cannot pile up without bound.
+        """
         workers = self.plan.max_concurrency
         ahead = 2 * workers
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="logfire-export") as pool:
