@@ -11,20 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from airflow_provider_logfire.writers.errors import SchemaMismatchError
-
-_STRINGS = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
-_BINARIES = (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_binary_view)
-_LISTS = (
-    pa.types.is_list,
-    pa.types.is_large_list,
-    pa.types.is_fixed_size_list,
-    pa.types.is_list_view,
-    pa.types.is_large_list_view,
-)
-
-
-def _is_any(checks: tuple, data_type: pa.DataType) -> bool:
-    return any(check(data_type) for check in checks)
+from airflow_provider_logfire.writers.type_families import LISTS, STRINGS, VARIABLE_BINARIES, is_any
 
 
 def is_castable(source: pa.DataType, target: pa.DataType) -> bool:
@@ -47,9 +34,9 @@ def is_castable(source: pa.DataType, target: pa.DataType) -> bool:
         return pa.types.is_decimal(target)
     if pa.types.is_timestamp(source):
         return pa.types.is_timestamp(target) and (source.tz is None) == (target.tz is None)
-    for family in (_STRINGS, _BINARIES, _LISTS):
-        if _is_any(family, source) and _is_any(family, target):
-            return family is not _LISTS or is_castable(source.value_type, target.value_type)
+    for family in (STRINGS, VARIABLE_BINARIES, LISTS):
+        if is_any(family, source) and is_any(family, target):
+            return family is not LISTS or is_castable(source.value_type, target.value_type)
     for check in (pa.types.is_date, pa.types.is_time, pa.types.is_duration):
         if check(source) and check(target):
             return True

@@ -22,29 +22,14 @@ import json
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from airflow_provider_logfire.writers.type_families import LISTS, STRINGS, VARIABLE_BINARIES, is_any
+
 _TEXT = pa.large_string()
 #: Characters that must be escaped inside a JSON string.
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 _OTHER_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 _SECONDS_PER_UNIT = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
-_STRINGS = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
-_BINARIES = (
-    pa.types.is_binary,
-    pa.types.is_large_binary,
-    pa.types.is_binary_view,
-    pa.types.is_fixed_size_binary,
-)
-_LISTS = (
-    pa.types.is_list,
-    pa.types.is_large_list,
-    pa.types.is_fixed_size_list,
-    pa.types.is_list_view,
-    pa.types.is_large_list_view,
-)
-
-
-def _is_any(checks: tuple, data_type: pa.DataType) -> bool:
-    return any(check(data_type) for check in checks)
+_BINARIES = (*VARIABLE_BINARIES, pa.types.is_fixed_size_binary)
 
 
 def _scalar(text: str) -> pa.Scalar:
@@ -168,13 +153,13 @@ def json_values(array: pa.Array) -> pa.Array:
         encoded = _concat('"', iso_timestamps(array), '"')
     elif pa.types.is_date(data_type) or pa.types.is_time(data_type):
         encoded = _concat('"', array.cast(_TEXT), '"')
-    elif _is_any(_STRINGS, data_type):
+    elif is_any(STRINGS, data_type):
         encoded = json_strings(array)
-    elif _is_any(_BINARIES, data_type):
+    elif is_any(_BINARIES, data_type):
         encoded = _concat('"', _base64(array), '"')
     elif pa.types.is_map(data_type):
         encoded = _json_map(array)
-    elif _is_any(_LISTS, data_type):
+    elif is_any(LISTS, data_type):
         encoded = _json_list(array)
     elif pa.types.is_struct(data_type):
         children = array.flatten()
@@ -204,7 +189,7 @@ def csv_column(array: pa.Array) -> pa.Array:
         return duration_seconds(array)
     if pa.types.is_string_view(data_type):
         return array.cast(_TEXT)
-    if _is_any(_BINARIES, data_type):
+    if is_any(_BINARIES, data_type):
         return _base64(array)
     if pa.types.is_nested(data_type):
         return _mask_nulls(array, json_values(array))
