@@ -116,7 +116,8 @@ class LogfireToFileTransfer(BaseOperator):
         from airflow_provider_logfire.context import window_from_context
         from airflow_provider_logfire.export import ExportPlan, WindowExporter
         from airflow_provider_logfire.hooks.logfire import LogfireHook
-        from airflow_provider_logfire.writers import check_destination, open_export
+        from airflow_provider_logfire.writers import check_destination, open_export, to_upath_or_path
+        from airflow_provider_logfire.writers.staging import remove_stale_temporaries
 
         window = window_from_context(
             context, min_timestamp=self.min_timestamp, max_timestamp=self.max_timestamp, window=self.window
@@ -131,6 +132,8 @@ class LogfireToFileTransfer(BaseOperator):
             "min_timestamp": window.start.isoformat(),
             "max_timestamp": window.end.isoformat(),
         }
+        for stale in remove_stale_temporaries(to_upath_or_path(destination)):
+            self.log.warning("Removed %s, left by an earlier attempt that was killed mid-export", stale)
         if not check_destination(destination, self.if_exists):
             self.log.info("%s exists and if_exists='skip': nothing to do", destination)
             return {**summary, "skipped": True}

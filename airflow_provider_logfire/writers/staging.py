@@ -231,3 +231,33 @@ def stage(destination: Path | UPath) -> StagedFile:
     if isinstance(destination, UPath):
         return FsspecStagedFile(destination)
     return LocalStagedFile(destination)
+
+
+def remove_stale_temporaries(destination: Path | UPath) -> list[str]:
+    """Delete temporary siblings left by an export that was killed (SIGKILL, lost worker).
+
+    A killed process cannot clean up after itself, so the next attempt for the same destination
+    does it. Only names this module creates (`.<name>.tmp-<hex>`) are touched. Call it only when
+    no other export to the same destination can be running (Airflow runs one try of a task at a
+    time). Returns the paths removed.
+    """
+    prefix = f".{destination.name}.tmp-"
+    removed: list[str] = []
+    try:
+        if isinstance(destination, UPath):
+            siblings = [p for p in destination.parent.iterdir() if p.name.startswith(prefix)]
+        else:
+            siblings = list(destination.parent.glob(f"{prefix}*")) if destination.parent.is_dir() else []
+    except (OSError, FileNotFoundError):
+        return removed
+    for path in siblings:
+        suffix = path.name[len(prefix) :]
+        if not (len(suffix) == 12 and all(c in "0123456789abcdef" for c in suffix)):
+            continue
+        try:
+            path.unlink()
+        except OSError as error:
+            log.warning("Could not remove stale temporary file %s: %s", display_path(path), error)
+        else:
+            removed.append(display_path(path))
+    return removed
