@@ -4,6 +4,10 @@ The connection holds the read token (password), an optional base URL (host) for 
 local servers, and extras: `region` (auto/us/eu), `api_version` (v2/v1), `timeout` (seconds),
 `environment` (default deployment environment(s), comma-separated) and `allow_insecure_http`.
 
+It is also a common-sql `DbApiHook`: `get_conn()` is a PEP 249 connection (see `dbapi`), so
+`SQLExecuteQueryOperator`, `SqlSensor`, `get_records`, `get_first` and `get_df` work with a
+`logfire` connection, each query bounded by the running task's time window.
+
 Importing this module is cheap (no pyarrow, no duckdb): Airflow imports hooks while parsing DAGs.
 """
 
@@ -12,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow_provider_logfire._compat import BaseHook
+from airflow.providers.common.sql.hooks.sql import DbApiHook
+
 from airflow_provider_logfire.client.settings import DEFAULT_TIMEOUT, ClientSettings, parse_environments
 from airflow_provider_logfire.connection_form import (
     CONN_FIELD_LABELS,
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
         ReadTokenInfo,
         RowQueryResults,
     )
+    from airflow_provider_logfire.dbapi import Connection as DbApiConnection
 
 
 log = logging.getLogger(__name__)
@@ -52,27 +58,57 @@ def _mask(secret: str) -> None:
     mask_secret(secret)
 
 
+def _running_task_context() -> Mapping[str, Any] | None:
+    """The task context when called inside a running task, else None."""
+    try:
+        from airflow.sdk import get_current_context
+
+        return get_current_context()
+    except Exception:  # no task is running here (a script, a test, the API server)
+        return None
+
+
 def _parse_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
 
 
-class LogfireHook(BaseHook):
+class LogfireHook(DbApiHook):
     """Talks to Pydantic Logfire's query API using an Airflow connection of type `logfire`.
 
     :param logfire_conn_id: The connection holding the read token (password), an optional
         base URL (host) and the extras described in the module docstring.
+    :param min_timestamp: Start of the window for `get_conn()` queries (DB-API and common-sql).
+        Default: the running task's window, else the DB-API default (the last day).
+    :param max_timestamp: End of that window, exclusive.
+    :param window: Window length ending at the run's interval end / logical date, for runs whose
+        data interval is zero-width (Airflow 3's default cron timetable).
+    :param limit: Most rows per `get_conn()` query, 1..10,000 (default 10,000).
     """
 
     conn_name_attr = "logfire_conn_id"
     default_conn_name = "logfire_default"
     conn_type = "logfire"
     hook_name = "Pydantic Logfire"
+    _test_connection_sql = "SELECT 1"
 
-    def __init__(self, logfire_conn_id: str = default_conn_name, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        logfire_conn_id: str = default_conn_name,
+        *,
+        min_timestamp: str | datetime | None = None,
+        max_timestamp: str | datetime | None = None,
+        window: timedelta | None = None,
+        limit: int = 10_000,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(logfire_conn_id=logfire_conn_id, **kwargs)
         self.logfire_conn_id = logfire_conn_id
+        self.min_timestamp = min_timestamp
+        self.max_timestamp = max_timestamp
+        self.window = window
+        self.limit = limit
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(logfire_conn_id={self.logfire_conn_id!r})"
@@ -123,9 +159,34 @@ class LogfireHook(BaseHook):
             conn = await asyncio.to_thread(self.get_connection, self.logfire_conn_id)
         return self.settings_from_connection(conn)
 
-    def get_conn(self) -> LogfireClient:
-        """Airflow's generic accessor; same as `get_client()`."""
-        return self.get_client()
+    def get_conn(self) -> DbApiConnection:
+        """A PEP 249 connection, its queries bounded by `query_window()` (for common-sql)."""
+        from airflow_provider_logfire import dbapi
+        from airflow_provider_logfire.client import LogfireClient
+
+        start, end = self.query_window()
+        options: dict[str, Any] = {"limit": self.limit}
+        if start is not None:
+            options.update(min_timestamp=start, max_timestamp=end)
+        return dbapi.Connection(LogfireClient(self.get_settings()), **options)
+
+    def query_window(self) -> tuple[datetime | None, datetime | None]:
+        """The window `get_conn()` queries: the hook's own bounds, else the running task's window.
+
+        Outside a task, with no bounds given, `(None, None)`: the DB-API default (the last day).
+        """
+        from airflow_provider_logfire.context import window_from_context
+
+        context = _running_task_context()
+        if context is None and self.min_timestamp is None and self.max_timestamp is None:
+            return None, None
+        window = window_from_context(
+            context or {},
+            min_timestamp=self.min_timestamp,
+            max_timestamp=self.max_timestamp,
+            window=self.window,
+        )
+        return window.start, window.end
 
     def get_client(self) -> LogfireClient:
         """A new sync client; close it (or use `with`) when done."""
@@ -173,23 +234,37 @@ class LogfireHook(BaseHook):
 
     def get_df(
         self,
-        sql: str,
-        df_type: Literal["pandas", "polars"] = "pandas",
+        sql: str | list[str],
+        parameters: Sequence[Any] | Mapping[str, Any] | None = None,
         *,
+        df_type: Literal["pandas", "polars"] = "pandas",
         min_timestamp: datetime | None = None,
         max_timestamp: datetime | None = None,
         limit: int | None = None,
         timezone: str | None = None,
         environment: str | Sequence[str] | None = None,
+        **kwargs: Any,
     ) -> Any:
-        """Results as a pandas or polars DataFrame (built from Arrow, so types are kept)."""
+        """Results as a pandas or polars DataFrame, built from Arrow so column types are kept.
+
+        `parameters` are rendered into the SQL as safely escaped literals (as `dbapi` does). The
+        window defaults to `query_window()` (the running task's) unless given here.
+        """
         if df_type not in ("pandas", "polars"):
             raise ValueError(f"df_type must be 'pandas' or 'polars', got {df_type!r}")
+        if not isinstance(sql, str):
+            raise TypeError("LogfireHook.get_df runs one SELECT statement; pass a string")
+        if parameters is not None:
+            from airflow_provider_logfire.dbapi import render_query
+
+            sql = render_query(sql, parameters)
+        if min_timestamp is None and max_timestamp is None:
+            min_timestamp, max_timestamp = self.query_window()
         table = self.query_arrow(
             sql,
             min_timestamp=min_timestamp,
             max_timestamp=max_timestamp,
-            limit=limit,
+            limit=limit or self.limit,
             timezone=timezone,
             environment=environment,
         )
@@ -207,7 +282,7 @@ class LogfireHook(BaseHook):
             raise ImportError(
                 "get_df(df_type='pandas') needs pandas: pip install 'airflow-provider-logfire[pandas]'"
             ) from exc
-        return table.to_pandas()
+        return table.to_pandas(**kwargs)
 
     # -- the connection form ----------------------------------------------------------------------
 

@@ -34,9 +34,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from airflow_provider_logfire.local import encoders
+from airflow_provider_logfire.local import encoders, otlp
 from airflow_provider_logfire.local.engine import (
     InvalidParameterError,
+    LoadError,
     LocalEngine,
     LocalQueryError,
     QueryResult,
@@ -71,8 +72,13 @@ def create_app(
     gzip: bool = True,
     organization_name: str = "local",
     project_name: str = "demo",
+    otlp_max_body_bytes: int = otlp.DEFAULT_MAX_BODY_BYTES,
 ) -> Starlette:
-    """A Starlette app serving Logfire's query API from `engine`, guarded by `token`."""
+    """A Starlette app serving Logfire's query API from `engine`, guarded by `token`.
+
+    It also ingests OTLP/HTTP (`POST /v1/traces`, `/v1/logs`, `/v1/metrics`) into the engine,
+    refusing bodies over `otlp_max_body_bytes` (counted after decompression) with a 413.
+    """
     if not token:
         raise ValueError("The local server needs a non-empty read token")
     token_info = _token_info(organization_name, project_name)
@@ -114,6 +120,7 @@ def create_app(
         Route("/v1/schemas", schemas, methods=["GET"]),
         Route("/v1/query", query_v1, methods=["GET"]),
         Route("/v2/query", query_v2, methods=["POST"]),
+        *_otlp_routes(engine, project_name=project_name, max_body_bytes=otlp_max_body_bytes),
     ]
     middleware = []
     if gzip:
@@ -144,6 +151,63 @@ def _token_info(organization_name: str, project_name: str) -> dict[str, Any]:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+# -- OTLP ingest (what instrumented applications write to) ---------------------------------
+
+
+def _otlp_routes(engine: LocalEngine, *, project_name: str, max_body_bytes: int) -> list[Route]:
+    """`POST /v1/{traces,logs,metrics}`, answered like an OpenTelemetry collector, and the
+    `GET /v1/info` the Logfire SDK calls to check its write token.
+
+    A request is read and decoded completely before one insert writes it, so a bad one writes
+    nothing. Decoding and inserting run in worker threads; the engine serialises inserts.
+    """
+
+    def ingest(signal: str) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                body = await _read_body(request, max_body_bytes)
+                batch = await run_in_threadpool(
+                    otlp.decode_request,
+                    signal,
+                    body,
+                    content_type=request.headers.get("content-type"),
+                    content_encoding=request.headers.get("content-encoding"),
+                    max_bytes=max_body_bytes,
+                )
+                if batch.rows.num_rows:
+                    await run_in_threadpool(engine.insert_arrow, batch.table, batch.rows, keep_sorted=False)
+            except otlp.OtlpRequestError as exc:
+                return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+            except LoadError as exc:
+                return JSONResponse({"detail": str(exc)}, status_code=400)
+            return Response(batch.response_body, media_type=batch.media_type)
+
+        return endpoint
+
+    async def write_token_info(request: Request) -> Response:
+        return JSONResponse({"project_name": project_name, "project_url": str(request.base_url)})
+
+    return [
+        *(Route(f"/v1/{signal}", ingest(signal), methods=["POST"]) for signal in otlp.SIGNALS),
+        Route("/v1/info", write_token_info, methods=["GET"]),
+    ]
+
+
+async def _read_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused (413) as soon as it is known to exceed `max_bytes`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise otlp.body_too_large(max_bytes)
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > max_bytes:
+            raise otlp.body_too_large(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 # -- middleware ----------------------------------------------------------------------------

@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the query server",
-        description="Serve /v1/query, /v2/query, /v1/read-token-info and /v1/schemas until SIGINT/SIGTERM.",
+        description="Serve /v1/query, /v2/query, /v1/read-token-info, /v1/schemas and OTLP ingest "
+        "(/v1/traces, /v1/logs, /v1/metrics) until SIGINT/SIGTERM.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     net = serve.add_argument_group("network")
@@ -200,8 +201,9 @@ async def _serve_until_stopped(
 def _announce(url: str, options: argparse.Namespace) -> None:
     shown_token = options.token if options.token == DEV_TOKEN else "<your token>"
     connection = f'{{"conn_type": "logfire", "host": "{url}", "password": "{shown_token}"}}'
-    print(f"Logfire-compatible query API on {url}", flush=True)
+    print(f"Logfire-compatible query API and OTLP ingest on {url}", flush=True)
     print(f"AIRFLOW_CONN_LOGFIRE_DEFAULT='{connection}'", flush=True)
+    print(f"Send telemetry here with: LOGFIRE_BASE_URL={url} LOGFIRE_TOKEN={shown_token}", flush=True)
     if options.ready_file is not None:
         ready: Path = options.ready_file
         ready.parent.mkdir(parents=True, exist_ok=True)

@@ -251,7 +251,9 @@ class LocalEngine:
 
     # -- loading ---------------------------------------------------------------------------
 
-    def insert_arrow(self, table_name: str, data: pa.Table | pa.RecordBatchReader) -> int:
+    def insert_arrow(
+        self, table_name: str, data: pa.Table | pa.RecordBatchReader, *, keep_sorted: bool = True
+    ) -> int:
         """Append rows to a table and return how many were added.
 
         `data` may hold any subset of the table's columns: a missing nullable column is NULL,
@@ -260,11 +262,17 @@ class LocalEngine:
         default (see `_DEFAULTS`) except the identity ones, which must be given. Values are cast
         to the column types. Rows are kept ordered by the time column, so DuckDB's zone maps
         skip whatever lies outside a query's window.
+
+        `keep_sorted=False` skips that re-sort, for frequent small appends such as OTLP ingest:
+        a span arrives when it ends, so nearly every batch starts a little before the last, and
+        rewriting the whole table each time would make every request cost the table's size.
+        Such rows are nearly in time order anyway; the next sorted load puts them in place.
         """
         table = _table(table_name)
         select_list = _load_select_list(table, data.schema.names)
         with self._load_lock:
-            cursor = self._con.cursor()
+            with self._cursor_lock:  # as in `query`: inserts now run while queries start
+                cursor = self._con.cursor()
             try:
                 cursor.register("_incoming", data)
                 cursor.execute(
@@ -276,7 +284,8 @@ class LocalEngine:
                 raise LoadError(f"Cannot load rows into {table.name}: {exc}") from None
             finally:
                 cursor.close()
-            self._keep_sorted(table)
+            if keep_sorted:
+                self._keep_sorted(table)
         return int(inserted)
 
     def load_parquet(self, table_name: str, path_or_glob: str | os.PathLike[str]) -> int:

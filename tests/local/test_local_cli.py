@@ -79,7 +79,7 @@ def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert response.json()["data"] == [{"answer": 42}]
         code, out, err = stop(process)
     assert code == 0, err
-    assert f"Logfire-compatible query API on {url}" in out
+    assert f"Logfire-compatible query API and OTLP ingest on {url}" in out
     expected = f'AIRFLOW_CONN_LOGFIRE_DEFAULT=\'{{"conn_type": "logfire", "host": "{url}", "password": "{DEV_TOKEN}"}}\''
     assert expected in out
     assert "Traceback" not in err and "Finished server process" in err

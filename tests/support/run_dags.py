@@ -22,6 +22,17 @@ def _when(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+def _plain(value: Any) -> Any:
+    """Airflow's serde envelopes (e.g. for tuples) turned back into plain JSON values."""
+    if isinstance(value, dict):
+        if "__classname__" in value and "__data__" in value:
+            return _plain(value["__data__"])
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def main(spec_path: str, out_path: str) -> None:
     with open(spec_path) as source:
         spec = json.load(source)
@@ -63,7 +74,7 @@ def main(spec_path: str, out_path: str) -> None:
                 XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag.dag_id, key="return_value")
             ):
                 key = xcom.task_id if xcom.map_index < 0 else f"{xcom.task_id}[{xcom.map_index}]"
-                entry["xcom"][key] = XComModel.deserialize_value(xcom)
+                entry["xcom"][key] = _plain(XComModel.deserialize_value(xcom))
         results.append(entry)
     with open(out_path, "w") as out:
         json.dump(results, out, default=str)
