@@ -6,8 +6,11 @@ How it stays exact whatever the server does at its bounds:
 3. Each piece is fetched with SQL that itself keeps `time_column >= start AND time_column < end`,
    while the API's own `min_timestamp`/`max_timestamp` are a slightly wider superset, so neither
    an inclusive nor an exclusive server bound can drop or double a row at a piece edge.
-4. A piece that still comes back full (== the cap, maybe truncated) is halved and fetched again,
-   down to a single microsecond; more than the cap in one instant is an error, never a silent cut.
+4. A piece that still comes back full (== the cap, maybe truncated) is not thrown away: its SQL
+   orders by the time column, so a full page holds every row before its last instant; those rows
+   are kept and the piece continues from that instant. (A page that did not come back in time
+   order is halved and fetched again instead.) Either way down to a single microsecond: a full
+   page at one instant is an error, never a silent cut.
 
 Pieces are fetched concurrently by a small thread pool and written in time order; memory is
 bounded by the pieces in flight, not by the window.
@@ -21,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_logfire.client.settings import MAX_LIMIT
@@ -45,6 +48,7 @@ log = logging.getLogger(__name__)
 #: The API bounds of a piece are widened by this much on both sides; the SQL keeps the exact edges.
 #: A millisecond covers servers that compare at millisecond precision.
 BOUND_PADDING = timedelta(milliseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -176,11 +180,25 @@ class WindowExporter:
                 environment=plan.environment,
             )
             if table.num_rows >= plan.page_limit:
-                left, right = split_full_piece(current)
                 with self.stats._lock:
                     self.stats.splits += 1
-                log.info("Piece %s came back full (%d rows): splitting it in two", current, table.num_rows)
-                pending[:0] = [left, right]
+                resume = _resume_after_full_page(table, plan.time_column, current)
+                if resume is None:
+                    log.info(
+                        "Piece %s came back full (%d rows): splitting it in two", current, table.num_rows
+                    )
+                    pending[:0] = list(split_full_piece(current))
+                    continue
+                kept, rest = resume
+                log.info(
+                    "Piece %s came back full (%d rows): keeping the %d before %s, fetching the rest",
+                    current,
+                    table.num_rows,
+                    kept.num_rows,
+                    rest.start.isoformat(),
+                )
+                batches.extend(kept.to_batches())
+                pending.insert(0, rest)
                 continue
             batches.extend(table.to_batches())
         return batches
@@ -229,3 +247,37 @@ class WindowExporter:
             finally:
                 for fut in futures.values():
                     fut.cancel()
+
+
+def _resume_after_full_page(
+    table: pa.Table, time_column: str, piece: TimeWindow
+) -> tuple[pa.Table, TimeWindow] | None:
+    """The rows of a full page that are surely complete, and the rest of the piece to fetch.
+
+    A full page is the first `limit` rows of the piece in time order (its SQL ends with
+    `ORDER BY time_column`), so every row before its last instant is in it, while rows at that
+    instant may have been cut. Returns None when the page is not visibly in time order (the
+    server did not keep the ORDER BY), so the caller halves the piece instead of trusting it.
+    Raises `CrowdedInstantError` when the whole page shares the piece's first microsecond.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if time_column not in table.column_names:
+        return None
+    column = table.column(time_column)
+    if not pa.types.is_timestamp(column.type) or column.null_count or not len(column):
+        return None
+    # Microseconds since the epoch, floored: the finest resolution a piece can be cut at.
+    micros = pc.cast(column, pa.timestamp("us", column.type.tz), safe=False).cast(pa.int64())
+    if len(micros) > 1 and not pc.all(pc.greater_equal(micros[1:], micros[:-1])).as_py():
+        return None
+    last = micros[-1].as_py()
+    cut = _EPOCH + timedelta(microseconds=last)
+    if cut < piece.start:  # rows from before the piece: nothing about this page can be trusted
+        return None
+    if cut == piece.start:
+        # Only a one-microsecond piece can hold these rows, and it is full: report it as such.
+        split_full_piece(TimeWindow(piece.start, piece.start + timedelta(microseconds=1)))
+    kept = table.filter(pc.less(micros, pa.scalar(last, pa.int64())))
+    return kept, TimeWindow(cut, piece.end)

@@ -6,7 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_logfire._compat import AirflowException, BaseSensorOperator, default_deferrable
+from airflow_provider_logfire._compat import BaseSensorOperator, default_deferrable
+
+try:
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+except ImportError:  # pragma: no cover - Airflow 3.0
+    from airflow.exceptions import AirflowFailException, AirflowSkipException  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -22,7 +27,7 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
     late-arriving spans for the window are in too. Or give `sql` returning one truthy value.
 
     Rate limits, 5xx and network errors only mean "not yet"; a refused token or bad SQL fails the
-    sensor at once with the server's message (or skips it with `soft_fail=True`).
+    sensor at once, without retries, with the server's message (or skips it with `soft_fail=True`).
 
     :param logfire_conn_id: Connection of type `logfire` holding the read token.
     :param table: "records" (default) or "metrics".
@@ -119,7 +124,10 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
             if is_transient(exc):
                 self.log.warning("Logfire is unavailable for now (%s); checking again later", exc)
                 return False
-            raise AirflowException(str(exc)) from exc
+            # Permanent (token, SQL): retrying cannot help. This is also the exception that
+            # BaseSensorOperator turns into a skip under soft_fail, so say why here too.
+            self.log.error("The Logfire data check cannot succeed: %s", exc)
+            raise AirflowFailException(str(exc)) from exc
         done, description = check.evaluate(result["rows"])
         self.log.info("Logfire data check: %s", description)
         return done
@@ -128,8 +136,14 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
         if not self.deferrable:
             super().execute(context)
             return
-        if self.poke(context):
-            return
+        try:
+            if self.poke(context):
+                return
+        except AirflowFailException as exc:
+            # What BaseSensorOperator.execute does in poke mode, which this path does not go through.
+            if self.soft_fail or getattr(self, "never_fail", False):
+                raise AirflowSkipException(f"Skipping: {exc}") from exc
+            raise
         from airflow_provider_logfire.triggers.data_available import LogfireDataAvailableTrigger
 
         self.defer(
@@ -144,6 +158,8 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> None:
         if not event or event.get("status") != "success":
-            message = (event or {}).get("message", "no event from the trigger")
-            raise AirflowException(f"Waiting for Logfire data failed: {message}")
+            reason = (event or {}).get("message", "no event from the trigger")
+            message = f"Waiting for Logfire data failed: {reason}"
+            self.log.error("%s", message)  # soft_fail turns this into a skip that would not say why
+            raise AirflowFailException(message)
         self.log.info("Logfire data is available: %s", event.get("message"))
