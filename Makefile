@@ -32,5 +32,9 @@ demo: install
 bench: install
 	$(PY) benchmarks/run.py
 
+# The docs site into site/ (make test builds it too, strictly, in tests/test_docs.py).
+docs: install
+	$(VENV)/bin/mkdocs build --strict -f docs/mkdocs.yml
+
 clean:
 	rm -rf $(VENV) .demo .bench site .pytest_cache .ruff_cache

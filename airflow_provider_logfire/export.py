@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 #: A millisecond covers servers that compare at millisecond precision.
 BOUND_PADDING = timedelta(milliseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+#: Parquet row group size for exports: one page. Larger groups would make the writer hold
+#: several pieces' rows on top of those in flight; this keeps a 1,000,000-row export within
+#: about 1.5x the peak memory of a 10,000-row one (see `make bench`).
+ROW_GROUP_ROWS = MAX_LIMIT
 
 
 @dataclass(frozen=True)
@@ -200,16 +204,21 @@ class WindowExporter:
                 batches.extend(kept.to_batches())
                 pending.insert(0, rest)
                 continue
-            batches.extend(table.to_batches())
+            # An empty answer still carries its columns: keep one empty batch so the file gets them.
+            batches.extend(table.to_batches() or [_empty_batch(table)])
         return batches
 
     def run(self, sink: Callable[[pa.RecordBatch], Any]) -> ExportStats:
         """Plan, fetch concurrently, and feed `sink` every batch in time order."""
         pieces = self.plan_pieces()
+        schema_given = False
         for batches in self._ordered_results(pieces):
             for batch in batches:
-                if batch.num_rows:
+                # Empty batches are skipped, except the first: a window without rows still gets
+                # a file with the query's columns.
+                if batch.num_rows or not schema_given:
                     sink(batch)
+                    schema_given = True
                     self.stats.rows += batch.num_rows
             self.stats.pieces_done += 1
             self.progress.update()
@@ -247,6 +256,13 @@ class WindowExporter:
             finally:
                 for fut in futures.values():
                     fut.cancel()
+
+
+def _empty_batch(table: pa.Table) -> pa.RecordBatch:
+    """A zero-row batch with `table`'s columns."""
+    import pyarrow as pa
+
+    return pa.RecordBatch.from_pylist([], schema=table.schema)
 
 
 def _resume_after_full_page(

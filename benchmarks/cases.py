@@ -84,7 +84,7 @@ def export_ours() -> None:
     import pyarrow  # noqa: F401
 
     from airflow_provider_logfire.client import LogfireClient
-    from airflow_provider_logfire.export import ExportPlan, WindowExporter
+    from airflow_provider_logfire.export import ROW_GROUP_ROWS, ExportPlan, WindowExporter
     from airflow_provider_logfire.planning import piece_sql, request_bounds
     from airflow_provider_logfire.windows import TimeWindow
     from airflow_provider_logfire.writers import open_export
@@ -97,7 +97,7 @@ def export_ours() -> None:
         pieces = exporter.plan_pieces()
         exporter.plan_pieces = lambda: pieces  # type: ignore[method-assign]  # time the export, not planning twice
         started = time.perf_counter()
-        with open_export(Path(tmp) / "records.parquet") as writer:
+        with open_export(Path(tmp) / "records.parquet", row_group_rows=ROW_GROUP_ROWS) as writer:
             stats = exporter.run(writer.write_batch)
         elapsed = time.perf_counter() - started
     requests = [

@@ -118,7 +118,7 @@ def test_eu_token_on_the_us_host_is_explained():
         settings, RequestSpec("POST", "/v2/query"), 401, {}, b'{"detail":"Invalid token"}'
     )
     assert isinstance(error, LogfireAuthError)
-    assert "the token is a EU token" in str(error)
+    assert "the token is an EU token" in str(error)
     assert "set region to 'eu' or 'auto'" in str(error)
 
 

@@ -174,7 +174,8 @@ def build_query_request(settings: ClientSettings, params: QueryParams, fmt: Resu
             unsupported.append("NDJSON results")
         if unsupported:
             raise LogfireConfigError(
-                f"{' and '.join(unsupported)} need the v2 query API; this connection uses v1. "
+                f"{' and '.join(unsupported)} {'needs' if len(unsupported) == 1 else 'need'} the v2 query API; "
+                "this connection uses v1. "
                 "Set api_version to v2 in the connection extras."
             )
         query: dict[str, str] = {"sql": params.sql}

@@ -155,7 +155,8 @@ class ClientSettings:
         host_reg = HOST_REGIONS.get(urlsplit(self.resolved_base_url).hostname or "")
         if token_reg and host_reg and token_reg in REGION_BASE_URLS and token_reg != host_reg:
             return (
-                f"the token is a {token_reg.upper()} token (pylf_v*_{token_reg}_…) but the request went "
+                f"the token is {'an' if token_reg[0] in 'aeiou' else 'a'} {token_reg.upper()} token (pylf_v*_{token_reg}_…) "
+                f"but the request went "
                 f"to the {host_reg.upper()} host {self.resolved_base_url}; set region to "
                 f"'{token_reg}' or 'auto', or clear the base URL"
             )

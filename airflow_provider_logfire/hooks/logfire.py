@@ -18,6 +18,7 @@ import dataclasses
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
@@ -260,6 +261,10 @@ class LogfireHook(DbApiHook):
             sql = render_query(sql, parameters)
         if min_timestamp is None and max_timestamp is None:
             min_timestamp, max_timestamp = self.query_window()
+            if min_timestamp is None:  # outside a task: the last day, as get_conn() queries
+                from airflow_provider_logfire.dbapi import DEFAULT_MIN_AGE
+
+                min_timestamp = datetime.now(dt_timezone.utc) - DEFAULT_MIN_AGE
         table = self.query_arrow(
             sql,
             min_timestamp=min_timestamp,

@@ -114,7 +114,7 @@ class LogfireToFileTransfer(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_logfire.client.settings import parse_environments
         from airflow_provider_logfire.context import window_from_context
-        from airflow_provider_logfire.export import ExportPlan, WindowExporter
+        from airflow_provider_logfire.export import ROW_GROUP_ROWS, ExportPlan, WindowExporter
         from airflow_provider_logfire.hooks.logfire import LogfireHook
         from airflow_provider_logfire.writers import check_destination, open_export, to_upath_or_path
         from airflow_provider_logfire.writers.staging import remove_stale_temporaries
@@ -150,12 +150,19 @@ class LogfireToFileTransfer(BaseOperator):
         with (
             hook.get_client() as client,
             open_export(
-                destination, format=self.format, compression=self.compression, if_exists=self.if_exists
+                destination,
+                format=self.format,
+                compression=self.compression,
+                if_exists=self.if_exists,
+                row_group_rows=ROW_GROUP_ROWS,
             ) as writer,
         ):
             stats = WindowExporter(client, plan).run(writer.write_batch)
         result = writer.result
         summary.update(path=result.path, rows=result.rows, bytes=result.bytes, requests=stats.requests)
+        if result.skipped:  # the file appeared while exporting, and if_exists="skip" keeps it
+            self.log.info("%s appeared during the export and if_exists='skip': kept it", destination)
+            return {**summary, "rows": 0, "bytes": 0, "skipped": True}
         self.log.info(
             "Exported %s rows in %d request(s) to %s (%s bytes)",
             f"{result.rows:,}",

@@ -51,12 +51,7 @@ class LogfireDataAvailableTrigger(BaseTrigger):
         async with client:
             while True:
                 try:
-                    result = await client.query_json_rows(
-                        query.sql,
-                        min_timestamp=query.min_timestamp,
-                        max_timestamp=query.max_timestamp,
-                        limit=1,
-                    )
+                    result = await client.query_json_rows(query.sql, **query.as_kwargs())
                 except LogfireError as exc:
                     if not is_transient(exc):
                         yield TriggerEvent({"status": "error", "message": str(exc)})

@@ -61,7 +61,7 @@ def test_v1_query_string_and_row_orientation():
 
 @pytest.mark.parametrize("option", [{"timezone": "UTC"}, {"environment": ["prod"]}])
 def test_v1_refuses_v2_only_options(option):
-    with pytest.raises(LogfireConfigError, match="need the v2 query API"):
+    with pytest.raises(LogfireConfigError, match="needs? the v2 query API"):
         build_query_request(V1, QueryParams("select 1", **option), ResultFormat.JSON)
 
 
