@@ -112,10 +112,13 @@ def main() -> int:
         airflow(["db", "migrate"], env, log)
         print("Checking the connection: airflow connections test logfire_default --verbose ...")
         airflow(
-            ["connections", "test", "logfire_default"],
+            ["connections", "test", "logfire_default", "--verbose"],
             {**env, "AIRFLOW__CORE__TEST_CONNECTION": "Enabled"},
             log,
         )
+        reached = [line for line in log.read_text().splitlines() if "Connected to " in line]
+        if reached:  # the hook logs "Connected to <organization>/<project> at <url>"
+            print("  " + reached[-1][reached[-1].index("Connected to ") :].split(" [")[0])
         print(f"Running {DAG_ID} for {yesterday:%Y-%m-%d} (airflow dags test) ...")
         # A data-interval timetable tested at `today` runs the interval that ends there: yesterday.
         airflow(["dags", "test", DAG_ID, today.isoformat()], env, log)
