@@ -69,3 +69,17 @@ def test_connection_form_metadata_served_by_the_api_server(api_client):
     assert set(extras) == EXPECTED_EXTRAS
     assert extras["region"]["schema"]["enum"] == ["auto", "us", "eu"]
     assert extras["api_version"]["value"] == "v2"
+
+
+def test_airflow_3_0_and_3_1_form_from_the_hook_matches_the_provider_info():
+    """Airflow 3.0/3.1 build the form from the hook's methods: they must say what conn-fields say."""
+    from airflow_provider_logfire.get_provider_info import get_provider_info
+    from airflow_provider_logfire.hooks.logfire import LogfireHook
+
+    declared = get_provider_info()["connection-types"][0]
+    behaviour = LogfireHook.get_ui_field_behaviour()
+    assert behaviour["hidden_fields"] == declared["ui-field-behaviour"]["hidden-fields"]
+    assert behaviour["relabeling"] == declared["ui-field-behaviour"]["relabeling"]
+    pytest.importorskip("flask_appbuilder", reason="the 3.0/3.1 widget classes come with the FAB UI")
+    widgets = LogfireHook.get_connection_form_widgets()
+    assert set(widgets) == set(declared["conn-fields"])
