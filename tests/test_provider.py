@@ -80,6 +80,13 @@ def test_airflow_3_0_and_3_1_form_from_the_hook_matches_the_provider_info():
     behaviour = LogfireHook.get_ui_field_behaviour()
     assert behaviour["hidden_fields"] == declared["ui-field-behaviour"]["hidden-fields"]
     assert behaviour["relabeling"] == declared["ui-field-behaviour"]["relabeling"]
+
+
+def test_airflow_3_0_and_3_1_widgets_cover_every_conn_field():
     pytest.importorskip("flask_appbuilder", reason="the 3.0/3.1 widget classes come with the FAB UI")
+    from airflow_provider_logfire.get_provider_info import get_provider_info
+    from airflow_provider_logfire.hooks.logfire import LogfireHook
+
+    declared = get_provider_info()["connection-types"][0]
     widgets = LogfireHook.get_connection_form_widgets()
     assert set(widgets) == set(declared["conn-fields"])
