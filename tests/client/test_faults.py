@@ -148,3 +148,27 @@ def test_async_client_retries_the_same_way(proxy, server, day):
 
     assert asyncio.run(run())["rows"][0]["n"] > 0
     assert proxy.requests == 4
+
+
+def test_requests_sharing_a_client_back_off_together_on_429(proxy, server, day):
+    """A 429 with Retry-After pauses every request of the client, not just the one that got it."""
+    import threading
+
+    proxy.inject(Fault.status_code(429, retry_after="1"))
+    finished: dict[str, float] = {}
+    with via(proxy, server) as c:
+        started = time.monotonic()
+
+        def first() -> None:
+            c.query_json_rows("SELECT 1 AS one", **day)
+            finished["first"] = time.monotonic() - started
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        time.sleep(0.3)  # the first request has had its 429 by now
+        c.query_json_rows("SELECT 2 AS two", **day)
+        finished["second"] = time.monotonic() - started
+        thread.join()
+    assert proxy.served["status_429"] == 1
+    assert finished["first"] >= 0.95
+    assert finished["second"] >= 0.95, "the second request did not wait out the server's Retry-After"
