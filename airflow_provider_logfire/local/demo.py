@@ -5,7 +5,8 @@ service's: traces of nested spans across services, logs inside them, a day/night
 the odd 404, timeout and crash, and metrics that agree with the spans.
 
 How: traffic is a catalogue of trace *templates* (a small shop's HTTP routes and an e-mail
-worker, each with its DB/cache/HTTP-client child spans, logs and error variants). The time range
+worker, each with its DB/cache/HTTP-client child spans, logs and error variants), described in
+`demo_traces` and flattened here into arrays (`_Catalog`). The time range
 is cut into chunks of at most `_MAX_CHUNK_ROWS` records; per chunk numpy draws which templates
 occur, when and how long they take, and pyarrow carries the rows (template text as dictionary
 arrays, so nothing is copied per row). Batches of chunks go through a DuckDB `INSERT ... SELECT`
@@ -19,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -28,6 +28,20 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from airflow_provider_logfire.local.demo_traces import (
+    ENVIRONMENT_P,
+    ENVIRONMENTS,
+    FASTAPI,
+    NAMESPACE,
+    POD_SUFFIXES,
+    SDK,
+    SERVICES,
+    TEMPLATES,
+    Service,
+    SpanException,
+    Template,
+    check_template,
+)
 from airflow_provider_logfire.local.schema import METRICS, RECORDS, STORE_SCHEMA
 
 __all__ = ["DemoSummary", "generate_demo"]
@@ -43,8 +57,6 @@ _MAX_CHUNK_ROWS = 50_000
 #: Ways to cut a day into whole-minute chunks, so that per-minute metrics never straddle two.
 _DAY_SPLITS = tuple(parts for parts in range(1, 24 * 60 + 1) if 24 * 60 % parts == 0)
 
-DEBUG, INFO, WARN, ERROR, FATAL = 5, 9, 13, 17, 21
-
 
 @dataclass(frozen=True)
 class DemoSummary:
@@ -57,566 +69,10 @@ class DemoSummary:
 
 
 # --------------------------------------------------------------------------------------------
-# The shop: services, their resources, and the traces they produce
-# --------------------------------------------------------------------------------------------
-
-_NAMESPACE = "shop"
-_SDK = ("opentelemetry", "python", "1.39.1")
-
-
-@dataclass(frozen=True)
-class _Service:
-    name: str
-    major: int
-    release_every_days: int
-    memory_mb: float
-    pod_hash: str
-
-
-_SERVICES = (
-    _Service("api-gateway", 3, 5, 180.0, "5c9d7b8f4"),
-    _Service("checkout", 2, 2, 420.0, "7d9f8c6b5"),
-    _Service("inventory", 1, 3, 310.0, "6b4f9d2c7"),
-    _Service("email-worker", 1, 7, 260.0, "8f2a6c9d1"),
-)
-#: Kubernetes-style pod name suffixes; a service runs one pod per suffix and environment.
-_POD_SUFFIXES = ("x7k2q", "m4p9z", "b8r3w")
-_SERVICE_INDEX = {s.name: i for i, s in enumerate(_SERVICES)}
-_INSTANCES_PER_SERVICE = len(_POD_SUFFIXES)
-#: Deployment environments drawn per trace; `None` is telemetry sent without one.
-_ENVIRONMENTS: tuple[str | None, ...] = ("prod", "staging", None)
-_ENVIRONMENT_P = (0.85, 0.12, 0.03)
-
-# Placeholders in message/attribute/URL templates, filled per trace by the INSERT.
-# $ID: order or product id, $USER: user id, $N: small count (page, quantity), $COST: a float.
-_PLACEHOLDERS = ("$COST", "$USER", "$ID", "$N")
-#: Log message fields and the placeholder each one shows (`{order_id}` -> `$ID`).
-_LOG_FIELDS = {"order_id": "$ID", "user_id": "$USER", "page": "$N", "quantity": "$N", "total": "$COST"}
-
-_FASTAPI = ("opentelemetry.instrumentation.fastapi", "0.59b0")
-_ASYNCPG = ("opentelemetry.instrumentation.asyncpg", "0.59b0")
-_REDIS = ("opentelemetry.instrumentation.redis", "0.59b0")
-_HTTPX = ("opentelemetry.instrumentation.httpx", "0.59b0")
-_CELERY = ("opentelemetry.instrumentation.celery", "0.59b0")
-_LOGFIRE = ("logfire", "4.16.0")
-
-
-@dataclass(frozen=True)
-class _Exception:
-    type: str
-    message: str
-    stacktrace: str
-
-
-@dataclass(frozen=True)
-class _Step:
-    """One row of a trace template. `parent` and `at` are relative to the trace."""
-
-    name: str
-    message: str
-    service: str
-    scope: tuple[str, str]
-    parent: int | None
-    at: tuple[float, float]  # start and end as fractions of the root span's duration
-    kind: str = "span"
-    level: int = INFO
-    attributes: str | None = None  # JSON text with placeholders
-    tags: tuple[str, ...] | None = None
-    http_method: str | None = None
-    http_route: str | None = None
-    url_path: str | None = None
-    url_query: str | None = None
-    url_full: str | None = None
-    status_code: int | None = None
-    server: bool = False  # an HTTP server span: counted by the request metrics
-    error: bool = False
-    exception: _Exception | None = None
-
-
-@dataclass(frozen=True)
-class _Template:
-    weight: float
-    median_ms: float
-    steps: tuple[_Step, ...]
-    spread: float = 0.5  # sigma of the log-normal root duration
-
-
-def _json_template(attributes: Mapping[str, object]) -> str:
-    """JSON text in which numeric placeholders stand unquoted, so they fill in as JSON numbers."""
-    text = json.dumps(attributes)
-    for placeholder in _PLACEHOLDERS:
-        text = text.replace(f'"{placeholder}"', placeholder)
-    return text
-
-
-def _server(
-    service: str,
-    method: str,
-    route: str,
-    *,
-    path: str,
-    status: int = 200,
-    level: int | None = None,
-    query: str | None = None,
-    user: bool = True,
-    parent: int | None = None,
-    at: tuple[float, float] = (0.0, 1.0),
-    exception: _Exception | None = None,
-) -> _Step:
-    attributes: dict[str, object] = {
-        "http.method": method,
-        "http.route": route,
-        "url.path": path,
-        "url.scheme": "https",
-        "http.response.status_code": status,
-    }
-    if query:
-        attributes["url.query"] = query
-    if user:
-        attributes.update({"user_id": "$USER", "cost": "$COST"})
-    if level is None:
-        level = ERROR if status >= 500 else WARN if status >= 400 else INFO
-    return _Step(
-        name=f"{method} {route}",
-        message=f"{method} {path}",
-        service=service,
-        scope=_FASTAPI,
-        parent=parent,
-        at=at,
-        level=level,
-        attributes=_json_template(attributes),
-        http_method=method,
-        http_route=route,
-        url_path=path,
-        url_query=query,
-        status_code=status,
-        server=True,
-        error=status >= 500,
-        exception=exception,
-    )
-
-
-def _db(
-    service: str,
-    table: str,
-    statement: str,
-    *,
-    parent: int,
-    at: tuple[float, float],
-    exception: _Exception | None = None,
-) -> _Step:
-    operation = statement.split()[0]
-    attributes = {
-        "db.system": "postgresql",
-        "db.name": _NAMESPACE,
-        "db.operation": operation,
-        "db.sql.table": table,
-        "db.statement": statement,
-        "net.peer.name": "postgres.internal",
-    }
-    return _Step(
-        name=f"{operation} {table}",
-        message=f"{operation} {table}",
-        service=service,
-        scope=_ASYNCPG,
-        parent=parent,
-        at=at,
-        level=ERROR if exception else INFO,
-        attributes=_json_template(attributes),
-        error=exception is not None,
-        exception=exception,
-    )
-
-
-def _cache(service: str, command: str, key: str, *, parent: int, at: tuple[float, float]) -> _Step:
-    attributes = {"db.system": "redis", "db.statement": f"{command} {key}", "db.redis.database_index": 0}
-    return _Step(
-        name=command,
-        message=f"{command} {key}",
-        service=service,
-        scope=_REDIS,
-        parent=parent,
-        at=at,
-        attributes=_json_template(attributes),
-        tags=("cache",),
-    )
-
-
-def _client(
-    service: str,
-    method: str,
-    url: str,
-    *,
-    status: int | None,
-    parent: int,
-    at: tuple[float, float],
-    exception: _Exception | None = None,
-) -> _Step:
-    attributes: dict[str, object] = {"http.method": method, "url.full": url}
-    if status is not None:
-        attributes["http.response.status_code"] = status
-    return _Step(
-        name=method,
-        message=f"{method} {url}",
-        service=service,
-        scope=_HTTPX,
-        parent=parent,
-        at=at,
-        level=ERROR if exception else INFO,
-        attributes=_json_template(attributes),
-        http_method=method,
-        url_full=url,
-        status_code=status,
-        error=exception is not None,
-        exception=exception,
-    )
-
-
-def _span(
-    service: str,
-    name: str,
-    *,
-    attributes: Mapping[str, object],
-    parent: int | None = None,
-    at: tuple[float, float] = (0.0, 1.0),
-    scope: tuple[str, str] = _LOGFIRE,
-    level: int = INFO,
-    exception: _Exception | None = None,
-) -> _Step:
-    return _Step(
-        name=name,
-        message=name.format(**_LOG_FIELDS),
-        service=service,
-        scope=scope,
-        parent=parent,
-        at=at,
-        level=level,
-        attributes=_json_template(attributes),
-        error=exception is not None,
-        exception=exception,
-    )
-
-
-def _log(
-    service: str,
-    template: str,
-    *,
-    parent: int,
-    at: float,
-    level: int = INFO,
-    tags: tuple[str, ...] | None = None,
-) -> _Step:
-    """A Logfire log: `span_name` is the message template, its fields become attributes."""
-    fields = [field for _, field, _, _ in string.Formatter().parse(template) if field]
-    return _Step(
-        name=template,
-        message=template.format(**_LOG_FIELDS),
-        service=service,
-        scope=_LOGFIRE,
-        parent=parent,
-        at=(at, at),
-        kind="log",
-        level=level,
-        attributes=_json_template({field: _LOG_FIELDS[field] for field in fields}),
-        tags=tags,
-    )
-
-
-def _traceback(frames: tuple[tuple[str, int, str, str], ...], exc_type: str, message: str) -> str:
-    lines = ["Traceback (most recent call last):"]
-    for path, line, function, code in frames:
-        lines += [f'  File "{path}", line {line}, in {function}', f"    {code}"]
-    lines.append(f"{exc_type}: {message}" if message else exc_type)
-    return "\n".join(lines)
-
-
-def _exception(exc_type: str, message: str, *frames: tuple[str, int, str, str]) -> _Exception:
-    return _Exception(exc_type, message, _traceback(frames, exc_type, message))
-
-
-_SITE = "/app/.venv/lib/python3.12/site-packages"
-_DB_GONE = _exception(
-    "asyncpg.exceptions.ConnectionDoesNotExistError",
-    "connection was closed in the middle of operation",
-    ("/app/checkout/api/orders.py", 58, "get_order", "row = await db.fetchrow(ORDER_BY_ID, order_id)"),
-    (f"{_SITE}/asyncpg/pool.py", 617, "fetchrow", "return await con.fetchrow(query, *args, timeout=timeout)"),
-    (
-        f"{_SITE}/asyncpg/connection.py",
-        748,
-        "fetchrow",
-        "data = await self._execute(query, args, 1, timeout)",
-    ),
-)
-_PAYMENT_TIMEOUT = _exception(
-    "httpx.ReadTimeout",
-    "The read operation timed out",
-    ("/app/checkout/api/checkout.py", 92, "place_order", "await payments.charge(order_id, total)"),
-    ("/app/checkout/payments.py", 41, "charge", 'response = await client.post("/v1/charges", json=body)'),
-    (f"{_SITE}/httpx/_client.py", 1859, "post", "return await self.request("),
-    (
-        f"{_SITE}/httpx/_transports/default.py",
-        118,
-        "map_httpcore_exceptions",
-        "raise mapped_exc(message) from exc",
-    ),
-)
-_SMTP_GONE = _exception(
-    "smtplib.SMTPServerDisconnected",
-    "Connection unexpectedly closed",
-    ("/app/worker/tasks.py", 37, "send_order_confirmation", "mailer.send(message)"),
-    ("/app/worker/mailer.py", 22, "send", "self._smtp.send_message(message)"),
-    (
-        "/usr/lib/python3.12/smtplib.py",
-        405,
-        "getreply",
-        'raise SMTPServerDisconnected("Connection unexpectedly closed")',
-    ),
-)
-_OUT_OF_MEMORY = _exception(
-    "MemoryError",
-    "",
-    ("/app/worker/tasks.py", 51, "render_invoice", "pdf = renderer.render(order, attachments=True)"),
-    ("/app/worker/render.py", 88, "render", "buffer = bytearray(page_count * PAGE_BYTES)"),
-)
-
-_ORDER_BY_ID = "SELECT id, status, total, user_id FROM orders WHERE id = $1"
-_USER_BY_EMAIL = "SELECT id, password_hash FROM users WHERE email = $1"
-_PRODUCT_PAGE = "SELECT sku, name, price FROM products LIMIT 50 OFFSET $1"
-_PAYMENTS_URL = "https://payments.example.net/v1/charges"
-_RESERVATIONS_URL = "http://inventory.internal/reservations"
-
-
-def _token(status: int, outcome: _Step) -> tuple[_Step, ...]:
-    """`POST /auth/token` on the gateway: look the user up, then log the outcome."""
-    return (
-        _server("api-gateway", "POST", "/auth/token", path="/auth/token", status=status),
-        _db("api-gateway", "users", _USER_BY_EMAIL, parent=0, at=(0.1, 0.5)),
-        outcome,
-    )
-
-
-def _order(status: int, *, exception: _Exception | None = None) -> tuple[_Step, ...]:
-    """`GET /orders/{id}` on checkout after a cache miss: the root, the cache and the DB lookup."""
-    return (
-        _server("checkout", "GET", "/orders/{id}", path="/orders/$ID", status=status, exception=exception),
-        _cache("checkout", "GET", "order:$ID", parent=0, at=(0.02, 0.1)),
-        _db("checkout", "orders", _ORDER_BY_ID, parent=0, at=(0.12, 0.85), exception=exception),
-    )
-
-
-def _products(slow: bool) -> tuple[_Step, ...]:
-    """`GET /products?page=N` on inventory; a slow one logs a warning."""
-    return (
-        _server("inventory", "GET", "/products", path="/products", query="page=$N"),
-        _db("inventory", "products", _PRODUCT_PAGE, parent=0, at=(0.05, 0.95) if slow else (0.1, 0.85)),
-        _log(
-            "inventory", "slow product listing for page {page}", parent=0, at=0.97, level=WARN, tags=("slow",)
-        )
-        if slow
-        else _log("inventory", "listed products page {page}", parent=0, at=0.9, level=DEBUG),
-    )
-
-
-def _checkout(status: int, *, exception: _Exception | None = None) -> tuple[_Step, ...]:
-    """`POST /checkout`: insert the order, reserve stock on inventory (a nested server span), pay."""
-    return (
-        _server("checkout", "POST", "/checkout", path="/checkout", status=status, exception=exception),
-        _db(
-            "checkout",
-            "orders",
-            "INSERT INTO orders (user_id, total) VALUES ($1, $2)",
-            parent=0,
-            at=(0.02, 0.1),
-        ),
-        _client("checkout", "POST", _RESERVATIONS_URL, status=201, parent=0, at=(0.12, 0.4)),
-        _server(
-            "inventory", "POST", "/reservations", path="/reservations", status=201, parent=2, at=(0.13, 0.39)
-        ),
-        _db(
-            "inventory",
-            "stock",
-            "UPDATE stock SET reserved = reserved + $1 WHERE sku = $2",
-            parent=3,
-            at=(0.16, 0.36),
-        ),
-        _client(
-            "checkout",
-            "POST",
-            _PAYMENTS_URL,
-            status=None if exception else 200,
-            parent=0,
-            at=(0.45, 0.93),
-            exception=exception,
-        ),
-    )
-
-
-def _out_of_stock() -> tuple[_Step, ...]:
-    """`POST /checkout` rejected with 409 because inventory cannot reserve the stock."""
-    return (
-        _server("checkout", "POST", "/checkout", path="/checkout", status=409),
-        _client("checkout", "POST", _RESERVATIONS_URL, status=409, parent=0, at=(0.05, 0.8)),
-        _server(
-            "inventory", "POST", "/reservations", path="/reservations", status=409, parent=1, at=(0.06, 0.79)
-        ),
-        _db("inventory", "stock", "SELECT available FROM stock WHERE sku = $1", parent=2, at=(0.1, 0.6)),
-        _log("inventory", "only {quantity} left in stock for order {order_id}", parent=2, at=0.7, level=WARN),
-        _log("checkout", "checkout rejected for user {user_id}: out of stock", parent=0, at=0.9, level=WARN),
-    )
-
-
-def _email(*, exception: _Exception | None = None) -> tuple[_Step, ...]:
-    """The worker's `send_order_confirmation` task; a failed send is retried (a warning)."""
-    root = {
-        "celery.task_name": "worker.tasks.send_order_confirmation",
-        "order_id": "$ID",
-        "messaging.system": "rabbitmq",
-    }
-    outcome = (
-        _log(
-            "email-worker", "retrying confirmation for order {order_id} in 60s", parent=0, at=0.97, level=WARN
-        )
-        if exception
-        else _log(
-            "email-worker", "confirmation for order {order_id} sent", parent=0, at=0.97, tags=("email",)
-        )
-    )
-    return (
-        _span(
-            "email-worker",
-            "run/send_order_confirmation",
-            attributes=root,
-            scope=_CELERY,
-            level=WARN if exception else INFO,
-        ),
-        _db("email-worker", "orders", _ORDER_BY_ID, parent=0, at=(0.02, 0.1)),
-        _span(
-            "email-worker",
-            "sending e-mail to user {user_id}",
-            attributes={"user_id": "$USER"},
-            parent=0,
-            at=(0.15, 0.95),
-            level=ERROR if exception else INFO,
-            exception=exception,
-        ),
-        outcome,
-    )
-
-
-def _crash() -> tuple[_Step, ...]:
-    """The worker runs out of memory: the only fatal records."""
-    root = {"celery.task_name": "worker.tasks.render_invoice", "order_id": "$ID"}
-    return (
-        _span(
-            "email-worker",
-            "run/render_invoice",
-            attributes=root,
-            scope=_CELERY,
-            level=FATAL,
-            exception=_OUT_OF_MEMORY,
-        ),
-        _log(
-            "email-worker",
-            "worker out of memory while rendering order {order_id}",
-            parent=0,
-            at=0.9,
-            level=FATAL,
-        ),
-    )
-
-
-#: (weight, median root duration in ms, steps[, spread]). Weights set the mix: mostly fast,
-#: successful requests; about 3% warnings, well under 1% errors, a handful of fatal records.
-_TEMPLATES = (
-    _Template(12, 2, (_server("api-gateway", "GET", "/health", path="/health", level=DEBUG, user=False),)),
-    _Template(8, 60, _token(200, _log("api-gateway", "issued token for user {user_id}", parent=0, at=0.9))),
-    _Template(
-        1.2,
-        70,
-        _token(
-            401, _log("api-gateway", "invalid credentials for user {user_id}", parent=0, at=0.9, level=WARN)
-        ),
-    ),
-    _Template(
-        18,
-        8,
-        (
-            _server("checkout", "GET", "/orders/{id}", path="/orders/$ID"),
-            _cache("checkout", "GET", "order:$ID", parent=0, at=(0.1, 0.6)),
-            _log("checkout", "order {order_id} served from cache", parent=0, at=0.8, level=DEBUG),
-        ),
-    ),
-    _Template(
-        9,
-        35,
-        (
-            *_order(200),
-            _cache("checkout", "SETEX", "order:$ID", parent=0, at=(0.87, 0.93)),
-            _log("checkout", "order {order_id} loaded", parent=0, at=0.95),
-        ),
-    ),
-    _Template(
-        1.5, 25, (*_order(404), _log("checkout", "order {order_id} not found", parent=0, at=0.9, level=WARN))
-    ),
-    _Template(
-        0.25,
-        4000,
-        (
-            *_order(500, exception=_DB_GONE),
-            _log("checkout", "failed to load order {order_id}", parent=0, at=0.9, level=ERROR),
-        ),
-        spread=0.3,
-    ),
-    _Template(14, 45, _products(slow=False)),
-    _Template(0.8, 1800, _products(slow=True)),
-    _Template(
-        10,
-        6,
-        (
-            _server("inventory", "GET", "/products/{sku}", path="/products/$ID"),
-            _cache("inventory", "GET", "product:$ID", parent=0, at=(0.15, 0.7)),
-        ),
-    ),
-    _Template(
-        4,
-        320,
-        (
-            *_checkout(200),
-            _log(
-                "checkout",
-                "order {order_id} placed by user {user_id} for {total} EUR",
-                parent=0,
-                at=0.96,
-                tags=("checkout", "billing"),
-            ),
-        ),
-    ),
-    _Template(0.4, 150, _out_of_stock()),
-    _Template(
-        0.15,
-        10500,
-        (
-            *_checkout(502, exception=_PAYMENT_TIMEOUT),
-            _log(
-                "checkout",
-                "payment for order {order_id} timed out",
-                parent=0,
-                at=0.98,
-                level=ERROR,
-                tags=("billing",),
-            ),
-        ),
-        spread=0.1,
-    ),
-    _Template(5, 900, _email()),
-    _Template(0.3, 30000, _email(exception=_SMTP_GONE), spread=0.2),
-    _Template(0.01, 200, _crash()),
-)
-
-
-# --------------------------------------------------------------------------------------------
 # The catalogue: templates flattened into arrays that numpy can index per row
 # --------------------------------------------------------------------------------------------
+
+_SERVICE_INDEX = {s.name: i for i, s in enumerate(SERVICES)}
 
 
 @dataclass(frozen=True)
@@ -629,9 +85,9 @@ class _Route:
 class _Catalog:
     """All template rows, flattened; row `g` of template `t` is `offset[t] + position`."""
 
-    def __init__(self, templates: tuple[_Template, ...]) -> None:
+    def __init__(self, templates: tuple[Template, ...]) -> None:
         for template in templates:
-            _check_template(template)
+            check_template(template)
         steps = [step for template in templates for step in template.steps]
         lengths = np.array([len(t.steps) for t in templates], dtype=np.int64)
         weights = np.array([t.weight for t in templates], dtype=np.float64)
@@ -697,30 +153,13 @@ class _Catalog:
         }
 
 
-def _status_message(exception: _Exception) -> str:
+def _status_message(exception: SpanException) -> str:
     """OpenTelemetry's status description for an exception: `ReadTimeout: The read ...`."""
     short_type = exception.type.rsplit(".", 1)[-1]
     return f"{short_type}: {exception.message}" if exception.message else short_type
 
 
-def _check_template(template: _Template) -> None:
-    """Fail at import if a template could produce an orphan or a child outside its parent."""
-    steps = template.steps
-    if not steps or steps[0].parent is not None or any(s.parent is None for s in steps[1:]):
-        raise ValueError(f"template {steps[0].name!r} must start with its only root span")
-    if steps[0].at != (0.0, 1.0):
-        raise ValueError(f"root of {steps[0].name!r} must span (0.0, 1.0)")
-    for index, step in enumerate(steps[1:], start=1):
-        parent = steps[step.parent or 0]
-        if not (step.parent or 0) < index or parent.kind != "span":
-            raise ValueError(f"{step.name!r}: the parent must be an earlier span of the same trace")
-        if not parent.at[0] <= step.at[0] <= step.at[1] <= parent.at[1]:
-            raise ValueError(f"{step.name!r} must lie within its parent {parent.name!r}")
-        if step.kind == "log" and step.at[0] != step.at[1]:
-            raise ValueError(f"log {step.name!r} must be a point in time")
-
-
-_CATALOG = _Catalog(_TEMPLATES)
+_CATALOG = _Catalog(TEMPLATES)
 
 
 # --------------------------------------------------------------------------------------------
@@ -801,8 +240,11 @@ def _sample_times(rng: np.random.Generator, start: int, end: int, count: int) ->
 # Resources: which pod, version and environment sent a row
 # --------------------------------------------------------------------------------------------
 
+#: Pods of a service in each environment, one per `POD_SUFFIXES` entry.
+_INSTANCES_PER_SERVICE = len(POD_SUFFIXES)
 
-def _version(service: _Service, day: int, environment: str | None) -> str:
+
+def _version(service: Service, day: int, environment: str | None) -> str:
     """Semantic version on `day`; staging already runs the next release."""
     release = day // service.release_every_days + (1 if environment == "staging" else 0)
     return f"{service.major}.{release // 10 % 100}.{release % 10}"
@@ -825,24 +267,24 @@ def _resource_columns(day: int, *, with_instances: bool) -> dict[str, pa.Array]:
     Metrics are reported per service, not per pod, so theirs carry no instance id or pid.
     """
     columns: dict[str, list[object]] = {name: [] for name in _RESOURCE_TYPES}
-    for service_index, service in enumerate(_SERVICES):
-        for environment in _ENVIRONMENTS:
+    for service_index, service in enumerate(SERVICES):
+        for environment in ENVIRONMENTS:
             for pod in range(_INSTANCES_PER_SERVICE if with_instances else 1):
                 version = _version(service, day, environment)
                 instance_id = (
-                    f"{service.name}-{service.pod_hash}-{_POD_SUFFIXES[pod]}" if with_instances else None
+                    f"{service.name}-{service.pod_hash}-{POD_SUFFIXES[pod]}" if with_instances else None
                 )
                 pid = 7 + 31 * pod + service_index if with_instances else None
                 resource = {
                     "service.name": service.name,
                     "service.version": version,
-                    "service.namespace": _NAMESPACE,
+                    "service.namespace": NAMESPACE,
                     "service.instance.id": instance_id,
                     "process.pid": pid,
                     "deployment.environment.name": environment,
-                    "telemetry.sdk.name": _SDK[0],
-                    "telemetry.sdk.language": _SDK[1],
-                    "telemetry.sdk.version": _SDK[2],
+                    "telemetry.sdk.name": SDK[0],
+                    "telemetry.sdk.language": SDK[1],
+                    "telemetry.sdk.version": SDK[2],
                 }
                 row = (service.name, version, instance_id, pid, environment, _json_without_nulls(resource))
                 for name, value in zip(_RESOURCE_TYPES, row, strict=True):
@@ -857,7 +299,7 @@ def _json_without_nulls(values: Mapping[str, object]) -> str:
 def _resource_index(
     service: np.ndarray, environment: np.ndarray, instance: np.ndarray | None = None
 ) -> np.ndarray:
-    index = service * len(_ENVIRONMENTS) + environment
+    index = service * len(ENVIRONMENTS) + environment
     if instance is None:
         return index
     return index * _INSTANCES_PER_SERVICE + instance
@@ -937,7 +379,7 @@ def _records_chunk(rng: np.random.Generator, chunk: _Chunk) -> tuple[pa.Table, _
     created = end + rng.integers(800_000, 4_000_000, n)
 
     # Who: per-trace environment, pod, user and business values.
-    environment = rng.choice(len(_ENVIRONMENTS), size=traces, p=_ENVIRONMENT_P)
+    environment = rng.choice(len(ENVIRONMENTS), size=traces, p=ENVIRONMENT_P)
     pod = rng.integers(0, _INSTANCES_PER_SERVICE, traces)
     entity = rng.integers(100_000, 1_000_000, traces)
     user = 1 + np.floor(49_999 * rng.random(traces) ** 3).astype(np.int64)  # a few very active users
@@ -1030,13 +472,13 @@ _RECORD_COLUMNS: dict[str, str] = {
     "otel_resource_attributes": "otel_resource_attributes",
     "service_name": "service_name",
     "service_version": "service_version",
-    "service_namespace": f"'{_NAMESPACE}'",
+    "service_namespace": f"'{NAMESPACE}'",
     "service_instance_id": "service_instance_id",
     "process_pid": "process_pid",
     "deployment_environment": "deployment_environment",
-    "telemetry_sdk_name": f"'{_SDK[0]}'",
-    "telemetry_sdk_language": f"'{_SDK[1]}'",
-    "telemetry_sdk_version": f"'{_SDK[2]}'",
+    "telemetry_sdk_name": f"'{SDK[0]}'",
+    "telemetry_sdk_language": f"'{SDK[1]}'",
+    "telemetry_sdk_version": f"'{SDK[2]}'",
     "http_response_status_code": "http_response_status_code",
     "http_method": "http_method",
     "http_route": "http_route",
@@ -1089,7 +531,7 @@ class _Metric:
 # In the order their points are written at each minute.
 _METRICS = (
     _Metric(
-        "http.server.requests", "sum", "{request}", "Number of HTTP requests served.", "delta", True, _FASTAPI
+        "http.server.requests", "sum", "{request}", "Number of HTTP requests served.", "delta", True, FASTAPI
     ),
     _Metric(
         "http.server.duration",
@@ -1098,7 +540,7 @@ _METRICS = (
         "Duration of HTTP server requests.",
         "delta",
         None,
-        _FASTAPI,
+        FASTAPI,
     ),
     _Metric(
         "process.memory.usage",
@@ -1161,7 +603,7 @@ def _minute_marks(chunk: _Chunk, end: int) -> np.ndarray:
 
 def _request_points(chunk: _Chunk, spans: _ServerSpans, marks: np.ndarray) -> _Points:
     """A request counter and a duration histogram point per (minute, environment, route) with traffic."""
-    routes, environments = len(_CATALOG.routes), len(_ENVIRONMENTS)
+    routes, environments = len(_CATALOG.routes), len(ENVIRONMENTS)
     minute = (spans.start - chunk.start) // _MINUTE
     keep = minute < len(marks)  # spans in a last, unfinished minute are not reported yet
     key = (minute[keep] * environments + spans.environment[keep]) * routes + spans.route[keep]
@@ -1196,8 +638,8 @@ def _request_points(chunk: _Chunk, spans: _ServerSpans, marks: np.ndarray) -> _P
 
 def _memory_points(rng: np.random.Generator, marks: np.ndarray) -> _Points:
     """A memory gauge point per (minute, service) of the production pods: daily swell, slow leak, GC."""
-    recorded, service = (a.ravel() for a in np.meshgrid(marks, np.arange(len(_SERVICES)), indexing="ij"))
-    base = np.array([s.memory_mb for s in _SERVICES])[service] * 2**20
+    recorded, service = (a.ravel() for a in np.meshgrid(marks, np.arange(len(SERVICES)), indexing="ij"))
+    base = np.array([s.memory_mb for s in SERVICES])[service] * 2**20
     leak = ((recorded // _MINUTE + 17 * service) % 90) / 90.0
     memory = np.round(
         base * (1.0 + 0.25 * _traffic(recorded) + 0.15 * leak + rng.normal(0.0, 0.01, len(recorded)))
@@ -1207,7 +649,7 @@ def _memory_points(rng: np.random.Generator, marks: np.ndarray) -> _Points:
         metric=np.full(len(recorded), _MEMORY),
         recorded=recorded,
         service=service,
-        environment=np.full(len(recorded), _ENVIRONMENTS.index("prod")),
+        environment=np.full(len(recorded), ENVIRONMENTS.index("prod")),
         attributes=np.full(len(recorded), _MEMORY_ATTRIBUTES),
         value=memory,
         count=zeros,
