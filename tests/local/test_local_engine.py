@@ -220,7 +220,11 @@ def test_concurrent_queries_see_their_own_windows(engine: LocalEngine) -> None:
     assert all(outcomes[i] == [] for i in range(4, 8))
 
 
-def test_a_page_of_a_million_rows_is_fast() -> None:
+def test_a_full_page_from_a_million_rows_holds_only_window_rows() -> None:
+    """A 10,000-row page out of a large table: full, and every row inside the window.
+
+    How fast that is belongs to `make bench` (the server-load case), not here.
+    """
     count = 1_000_000
     start = int(T0.timestamp() * 1_000_000)
     offsets = np.random.default_rng(7).integers(0, 10 * 86_400 * 1_000_000, count)
@@ -234,14 +238,10 @@ def test_a_page_of_a_million_rows_is_fast() -> None:
     with LocalEngine() as engine:
         assert engine.insert_arrow("records", data) == count
         window = {"min_timestamp": T0 + timedelta(days=4), "max_timestamp": T0 + timedelta(days=5)}
-        timings = []
-        for _ in range(3):
-            began = time.perf_counter()
-            with engine.query("SELECT * FROM records", limit=10_000, **window) as result:
-                fetched = sum(batch.num_rows for batch in result)
-            timings.append(time.perf_counter() - began)
-            assert fetched == 10_000
-    assert min(timings) < 0.5, timings
+        with engine.query("SELECT start_timestamp FROM records", limit=10_000, **window) as result:
+            stamps = [stamp for batch in result for stamp in batch.column(0).to_pylist()]
+    assert len(stamps) == 10_000
+    assert all(window["min_timestamp"] <= stamp < window["max_timestamp"] for stamp in stamps)
 
 
 # -- loading -------------------------------------------------------------------------------
