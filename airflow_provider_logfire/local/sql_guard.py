@@ -6,11 +6,17 @@ sees. DuckDB's own parser decides what a statement is (`duckdb.extract_statement
 no second, regex-based idea of SQL that could disagree with the one that runs. Statements that
 read files or the network inside a SELECT (`read_csv`, `read_text`, ...) pass this guard; the
 engine's configuration (`enable_external_access = false`) is what stops them.
+
+The stored tables sit in a private schema behind per-request views that apply the time window;
+naming that schema anywhere in the SQL (even inside a string given to `query_table`) is refused,
+so no query can read past its window.
 """
 
 from __future__ import annotations
 
 import duckdb
+
+from airflow_provider_logfire.local.schema import STORE_SCHEMA
 
 #: DuckDB parses `WITH`, `FROM x`, `VALUES`, `DESCRIBE`, `SUMMARIZE` and `SHOW` as SELECT too.
 _ALLOWED = "SELECT"
@@ -48,6 +54,11 @@ def check_select(sql: str) -> None:
     kind = _statement_kind(statements[0])
     if kind != _ALLOWED:
         raise SqlRefusedError(f"Only one SELECT statement is allowed; got {kind}: the query API is read-only")
+    if STORE_SCHEMA in sql.lower():
+        raise SqlRefusedError(
+            f"{STORE_SCHEMA!r} is the local server's private storage; query the tables `records` and "
+            "`metrics`, which hold the request's time window"
+        )
 
 
 def _statement_kind(statement: duckdb.Statement) -> str:

@@ -108,6 +108,20 @@ def test_the_window_is_half_open(engine: LocalEngine) -> None:
     assert messages(engine, max_timestamp=T0) == ["before-window"]
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT message FROM logfire_store.records",
+        "SELECT message FROM memory.LOGFIRE_STORE.records",
+        "SELECT * FROM query_table('logfire_store.records')",
+        "SELECT * FROM query('SELECT message FROM logfire_store.records')",
+    ],
+)
+def test_the_stored_tables_cannot_be_read_past_the_window(engine: LocalEngine, sql: str) -> None:
+    with pytest.raises(LocalQueryError, match="private storage; query the tables `records` and `metrics`"):
+        engine.query(sql, min_timestamp=T0, max_timestamp=T1)
+
+
 def test_naive_bounds_are_utc(engine: LocalEngine) -> None:
     naive = T0.replace(tzinfo=None)
     assert messages(engine, min_timestamp=naive, max_timestamp=T1) == IN_WINDOW
