@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_AIRFLOW_HOME / "dags"))
+_RUNNER = Path(__file__).parent / "support" / "run_dags.py"
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +45,7 @@ def airflow_db(airflow_home: Path) -> Path:
 
 @dataclass
 class DagRunReport:
-    """What one `dag.test()` run did, read back from Airflow's database."""
+    """What one `dag.test()` run did, as read back from Airflow's database by `support/run_dags.py`."""
 
     dag_id: str
     run_id: str
@@ -51,47 +53,91 @@ class DagRunReport:
     tasks: dict[str, str]
     xcom: dict[str, Any]
     rendered: dict[str, dict[str, Any]]
+    #: Everything the subprocess printed (all runs of the call): task logs, tracebacks.
     log: str = field(repr=False, default="")
+
+    def task_log(self, task_id: str) -> str:
+        """The log lines of `task_id` in this run."""
+        return task_log(self.log, task_id, run_id=self.run_id)
+
+
+def task_log(log: str, task_id: str, *, run_id: str | None = None) -> str:
+    """The lines `dag.test()` printed between starting and ending `task_id` (of `run_id`).
+
+    `dag.test()` runs tasks one at a time in its own process, so a task's lines (its log records,
+    its exception's traceback, a trigger it deferred to) sit between these two markers.
+    """
+    lines = log.splitlines()
+    start_marker = f"[DAG TEST] starting task_id={task_id} "
+    end_marker = f"[DAG TEST] end task task_id={task_id} "
+    chunks: list[str] = []
+    inside = False
+    for index, line in enumerate(lines):
+        if start_marker in line and (run_id is None or _next_mentions(lines, index, run_id)):
+            inside = True
+        if inside:
+            chunks.append(line)
+        if inside and end_marker in line:
+            inside = False
+    return "\n".join(chunks)
+
+
+def _next_mentions(lines: list[str], index: int, text: str) -> bool:
+    """Whether the line after `index` (dag.test's "running task <TaskInstance ...>") mentions `text`."""
+    return index + 1 < len(lines) and text in lines[index + 1]
+
+
+def run_dags_in(
+    work: Path,
+    dag_files: Sequence[Path],
+    runs: list[dict[str, Any]],
+    env: dict[str, str] | None = None,
+) -> list[DagRunReport]:
+    """Copy DAG files (and a `sql/` folder beside them) into `work/dags`; `dag.test()` each run.
+
+    A subprocess keeps Airflow's global state (settings, ORM, secrets cache) out of the test
+    process and gives each call a clean slate; one subprocess serves all `runs` of a call, since
+    every fresh interpreter costs seconds of Airflow start-up.
+    """
+    dags = work / "dags"
+    dags.mkdir(parents=True, exist_ok=True)
+    for path in map(Path, dag_files):
+        shutil.copy(path, dags / path.name)
+        sql_dir = path.parent / "sql"
+        if sql_dir.is_dir() and not (dags / "sql").exists():
+            shutil.copytree(sql_dir, dags / "sql")
+    spec, out = work / "spec.json", work / "out.json"
+    spec.write_text(json.dumps({"dags_folder": str(dags), "runs": runs}))
+    proc = subprocess.run(
+        [sys.executable, str(_RUNNER), str(spec), str(out)],
+        env={
+            **os.environ,
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+            "AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS": "False",
+            **(env or {}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    log = proc.stdout + proc.stderr
+    if proc.returncode != 0 or not out.exists():
+        raise AssertionError(f"dag.test() runner failed (exit {proc.returncode}):\n{log[-6000:]}")
+    return [DagRunReport(**entry, log=log) for entry in json.loads(out.read_text())]
 
 
 @pytest.fixture
 def run_dags(airflow_db: Path, tmp_path: Path):
-    """Copy DAG files into a fresh dags folder and run them with `dag.test()` in a subprocess.
+    """Run DAG files with `dag.test()` in a subprocess, in this test's own folder.
 
     Call it as `run_dags([dag_file, ...], [{"dag_id": ..., "logical_date": iso}], env={...})`; it
-    returns one `DagRunReport` per run. A subprocess keeps Airflow's global state (settings,
-    ORM, secrets cache) out of the test process and gives each call a clean slate.
+    returns one `DagRunReport` per run.
     """
 
     def run(
-        dag_files: list[Path], runs: list[dict[str, Any]], env: dict[str, str] | None = None
+        dag_files: Sequence[Path], runs: list[dict[str, Any]], env: dict[str, str] | None = None
     ) -> list[DagRunReport]:
-        dags = tmp_path / "dags"
-        dags.mkdir(exist_ok=True)
-        for path in dag_files:
-            shutil.copy(path, dags / Path(path).name)
-            sql_dir = Path(path).parent / "sql"
-            if sql_dir.is_dir() and not (dags / "sql").exists():
-                shutil.copytree(sql_dir, dags / "sql")
-        spec = tmp_path / "spec.json"
-        out = tmp_path / "out.json"
-        spec.write_text(json.dumps({"dags_folder": str(dags), "runs": runs}))
-        proc = subprocess.run(
-            [sys.executable, str(Path(__file__).parent / "support" / "run_dags.py"), str(spec), str(out)],
-            env={
-                **os.environ,
-                "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-                "AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS": "False",
-                **(env or {}),
-            },
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        log = proc.stdout + proc.stderr
-        if proc.returncode != 0 or not out.exists():
-            raise AssertionError(f"dag.test() runner failed (exit {proc.returncode}):\n{log[-6000:]}")
-        return [DagRunReport(**entry, log=log) for entry in json.loads(out.read_text())]
+        return run_dags_in(tmp_path, dag_files, runs, env)
 
     return run

@@ -14,13 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -31,6 +26,7 @@ import pytest
 from airflow_provider_logfire.client import LogfireClient
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import LocalServer, run_local_server
+from tests.conftest import DagRunReport, run_dags_in
 
 UTC = timezone.utc
 DAY = timedelta(days=1)
@@ -45,7 +41,6 @@ SECRET_TOKEN = "pylf_v1_us_SeCrEtH5opTokenQ8wZr4"
 BAD_TOKEN = "pylf_v1_us_BaDtOkEnH5nOtAcCePtEd7"
 
 DAGS_DIR = Path(__file__).parent / "dags"
-_RUNNER = Path(__file__).parent.parent / "support" / "run_dags.py"
 _LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z)")
 
 
@@ -121,50 +116,6 @@ def ids_digest(span_ids: Iterable[str]) -> str:
 # -- running DAGs ----------------------------------------------------------------------------------
 
 
-@dataclass
-class DagRunReport:
-    """What one `dag.test()` run did, as read back from Airflow's database by `support/run_dags.py`."""
-
-    dag_id: str
-    run_id: str
-    state: str
-    tasks: dict[str, str]
-    xcom: dict[str, Any]
-    rendered: dict[str, dict[str, Any]]
-    #: Everything the subprocess printed (all runs of the call): task logs, tracebacks.
-    log: str = field(repr=False, default="")
-
-    def task_log(self, task_id: str) -> str:
-        """The log lines of `task_id` in this run."""
-        return task_log(self.log, task_id, run_id=self.run_id)
-
-
-def task_log(log: str, task_id: str, *, run_id: str | None = None) -> str:
-    """The lines `dag.test()` printed between starting and ending `task_id` (of `run_id`).
-
-    `dag.test()` runs tasks one at a time in its own process, so a task's lines (its log records,
-    its exception's traceback, a trigger it deferred to) sit between these two markers.
-    """
-    lines = log.splitlines()
-    start_marker = f"[DAG TEST] starting task_id={task_id} "
-    end_marker = f"[DAG TEST] end task task_id={task_id} "
-    chunks: list[str] = []
-    inside = False
-    for index, line in enumerate(lines):
-        if start_marker in line and (run_id is None or _next_mentions(lines, index, run_id)):
-            inside = True
-        if inside:
-            chunks.append(line)
-        if inside and end_marker in line:
-            inside = False
-    return "\n".join(chunks)
-
-
-def _next_mentions(lines: list[str], index: int, text: str) -> bool:
-    """Whether the line after `index` (dag.test's "running task <TaskInstance ...>") mentions `text`."""
-    return index + 1 < len(lines) and text in lines[index + 1]
-
-
 def task_seconds(task_lines: str) -> float:
     """Wall-clock seconds from Airflow's "Task started" to the task's last log line.
 
@@ -193,33 +144,7 @@ def run_module_dags(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) 
     def run(
         dag_files: Sequence[Path], runs: list[dict[str, Any]], env: dict[str, str] | None = None
     ) -> list[DagRunReport]:
-        work = tmp_path_factory.mktemp("dag_runs")
-        dags = work / "dags"
-        dags.mkdir()
-        for path in dag_files:
-            shutil.copy(path, dags / path.name)
-            sql_dir = path.parent / "sql"
-            if sql_dir.is_dir() and not (dags / "sql").exists():
-                shutil.copytree(sql_dir, dags / "sql")
-        spec, out = work / "spec.json", work / "out.json"
-        spec.write_text(json.dumps({"dags_folder": str(dags), "runs": runs}))
-        proc = subprocess.run(
-            [sys.executable, str(_RUNNER), str(spec), str(out)],
-            env={
-                **os.environ,
-                "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-                "AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS": "False",
-                **(env or {}),
-            },
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        log = proc.stdout + proc.stderr
-        if proc.returncode != 0 or not out.exists():
-            raise AssertionError(f"dag.test() runner failed (exit {proc.returncode}):\n{log[-6000:]}")
-        return [DagRunReport(**entry, log=log) for entry in json.loads(out.read_text())]
+        return run_dags_in(tmp_path_factory.mktemp("dag_runs"), dag_files, runs, env)
 
     return run
 

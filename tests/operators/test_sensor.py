@@ -149,7 +149,8 @@ def test_bad_token_fails_fast_with_the_401_message(report: DagRunReport, mode: s
     task_id = f"bad_token_{mode}"
     log = report.task_log(task_id)
     assert report.tasks[task_id] == "failed", log[-3000:]
-    assert task_seconds(log) < 5  # not after its 60 s timeout: a refused token is not "not yet"
+    # Well before its 60 s timeout (a wide margin, for slow machines): a refused token is not "not yet".
+    assert task_seconds(log) < 30
     assert "Logfire refused the read token (HTTP 401)" in log
     assert "Invalid token" in log
     assert "Pausing task as DEFERRED" not in log
@@ -160,7 +161,7 @@ def test_bad_token_with_soft_fail_is_skipped(report: DagRunReport, mode: str) ->
     task_id = f"bad_token_soft_{mode}"
     log = report.task_log(task_id)
     assert report.tasks[task_id] == "skipped", log[-3000:]
-    assert task_seconds(log) < 5
+    assert task_seconds(log) < 30
     assert "The Logfire data check cannot succeed: Logfire refused the read token (HTTP 401)" in log
 
 
