@@ -35,8 +35,8 @@ def server():
     engine.close()
 
 
-def _storm_faults() -> list[Fault]:
-    return (
+def _storm(seed: int) -> list[Fault | None]:
+    faults = (
         [Fault.status_code(429, retry_after="0")] * 6
         + [Fault.status_code(500)] * 3
         + [Fault.status_code(502, body=b"<html>bad gateway</html>", content_type="text/html")] * 3
@@ -44,10 +44,6 @@ def _storm_faults() -> list[Fault]:
         + [Fault.reset()] * 5
         + [Fault.truncate(after_bytes=300_000)] * 5
     )
-
-
-def _storm(seed: int) -> list[Fault | None]:
-    faults = _storm_faults()
     # Interleave clean passes so that every piece eventually gets through.
     schedule: list[Fault | None] = [*faults, *([None] * 15)]
     random.Random(seed).shuffle(schedule)
@@ -56,8 +52,9 @@ def _storm(seed: int) -> list[Fault | None]:
 
 def test_export_survives_a_fault_storm_exactly(server, tmp_path, capsys):
     destination = tmp_path / "records.parquet"
+    storm = _storm(seed=1)
     with fault_proxy(server.url) as proxy:
-        for fault in _storm(seed=1):
+        for fault in storm:
             # A pass-through slot is a fault that does nothing: a very short delay.
             proxy.inject(fault or Fault.slow(0.0))
         # Small pieces (about 50 of them) so that the whole storm is served during the export.
@@ -65,7 +62,9 @@ def test_export_survives_a_fault_storm_exactly(server, tmp_path, capsys):
         # Concurrent requests draw faults in whatever order they reach the proxy, so one unlucky
         # request may meet many faults in a row. A budget larger than the whole storm makes the
         # outcome independent of that interleaving; giving up is tested below.
-        retry = RetryPolicy(max_attempts=len(_storm_faults()) + 1, initial_delay=0.01, max_delay=0.2)
+        retry = RetryPolicy(
+            max_attempts=sum(f is not None for f in storm) + 1, initial_delay=0.01, max_delay=0.2
+        )
         with (
             LogfireClient.from_token(server.token, base_url=proxy.url, retry=retry) as client,
             open_export(destination) as writer,
