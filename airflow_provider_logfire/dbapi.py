@@ -851,7 +851,7 @@ def _settings(
 
 def _airflow_settings(conn_id: str) -> ClientSettings:
     """Settings from an Airflow connection, through the provider's hook (imports Airflow)."""
-    from airflow_provider_logfire._compat import AirflowException
+    from airflow_provider_logfire._airflow.compat import AirflowException
     from airflow_provider_logfire.hooks.logfire import LogfireHook
 
     try:

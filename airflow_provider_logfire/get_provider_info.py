@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_logfire import __version__
-from airflow_provider_logfire.connection_form import (
+from airflow_provider_logfire._airflow.connection_form import (
     CONN_FIELD_LABELS,
     HIDDEN_FIELDS,
     PLACEHOLDERS,

@@ -84,9 +84,9 @@ def export_ours() -> None:
     import pyarrow  # noqa: F401
 
     from airflow_provider_logfire.client import LogfireClient
-    from airflow_provider_logfire.export import ROW_GROUP_ROWS, ExportPlan, WindowExporter
-    from airflow_provider_logfire.planning import piece_sql, request_bounds
-    from airflow_provider_logfire.windows import TimeWindow
+    from airflow_provider_logfire.core.exporter import ROW_GROUP_ROWS, ExportPlan, WindowExporter
+    from airflow_provider_logfire.core.planning import piece_sql, request_bounds
+    from airflow_provider_logfire.core.windows import TimeWindow
     from airflow_provider_logfire.writers import open_export
 
     start, end = _window()

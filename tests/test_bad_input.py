@@ -18,12 +18,12 @@ from airflow_provider_logfire.client import (
     LogfireConfigError,
     LogfireQueryError,
 )
+from airflow_provider_logfire.core.windows import WindowError
 from airflow_provider_logfire.hooks.logfire import LogfireHook
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import run_local_server
 from airflow_provider_logfire.operators.query import LogfireQueryOperator
 from airflow_provider_logfire.transfers.logfire_to_file import LogfireToFileTransfer
-from airflow_provider_logfire.windows import WindowError
 from airflow_provider_logfire.writers import DestinationError
 
 TOKEN = "pylf_v1_us_BaDiNpUtToKeN5"

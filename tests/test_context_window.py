@@ -14,8 +14,8 @@ from typing import Any
 import pendulum
 import pytest
 
-from airflow_provider_logfire.context import window_from_context
-from airflow_provider_logfire.windows import TimeWindow, WindowError
+from airflow_provider_logfire._airflow.context import window_from_context
+from airflow_provider_logfire.core.windows import TimeWindow, WindowError
 
 UTC = timezone.utc
 DAY = timedelta(days=1)
@@ -94,7 +94,7 @@ from datetime import datetime, timedelta, timezone
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from airflow_provider_logfire.context import window_from_context
+from airflow_provider_logfire._airflow.context import window_from_context
 
 UTC = timezone.utc
 DEFAULTS = {"retries": 0}

@@ -443,7 +443,7 @@ def _param_rows_flags(page: str) -> dict[str, str]:
 
 
 def test_connection_page_names_every_form_field() -> None:
-    from airflow_provider_logfire.connection_form import CONN_FIELD_LABELS, RELABELING
+    from airflow_provider_logfire._airflow.connection_form import CONN_FIELD_LABELS, RELABELING
 
     page = _page("connection.md")
     for extra, label in CONN_FIELD_LABELS.items():
@@ -538,9 +538,9 @@ def test_quoted_messages_are_the_real_ones() -> None:
     from airflow_provider_logfire.client import ClientSettings, LogfireConfigError
     from airflow_provider_logfire.client.base import ClientBase
     from airflow_provider_logfire.client.protocol import RequestSpec, error_from_response
+    from airflow_provider_logfire.core.planning import CrowdedInstantError, split_full_piece
+    from airflow_provider_logfire.core.windows import TimeWindow, WindowError, resolve_window
     from airflow_provider_logfire.operators.query import LogfireQueryOperator
-    from airflow_provider_logfire.planning import CrowdedInstantError, split_full_piece
-    from airflow_provider_logfire.windows import TimeWindow, WindowError, resolve_window
 
     source = "connection 'logfire_default'"
     request = RequestSpec("POST", "/v2/query")
@@ -568,7 +568,7 @@ def test_quoted_messages_are_the_real_ones() -> None:
             "SELECT 1", environment="prod"
         )
     messages.append(str(v1_only.value))
-    from airflow_provider_logfire._compat import AirflowException
+    from airflow_provider_logfire._airflow.compat import AirflowException
 
     operator = LogfireQueryOperator(task_id="q", sql="SELECT 1", fail_on_truncation=True)
     with pytest.raises(AirflowException) as truncated:

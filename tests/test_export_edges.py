@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pyarrow.parquet as pq
 
 from airflow_provider_logfire.client import LogfireClient
-from airflow_provider_logfire.export import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.exporter import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import run_local_server
-from airflow_provider_logfire.windows import TimeWindow
 from airflow_provider_logfire.writers import open_export
 
 END = datetime(2026, 11, 27, tzinfo=timezone.utc)

@@ -14,11 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_logfire.client import LogfireClient, LogfireServerError, RetryPolicy
-from airflow_provider_logfire.export import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.exporter import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.faults import Fault, fault_proxy
 from airflow_provider_logfire.local.testing import run_local_server
-from airflow_provider_logfire.windows import TimeWindow
 from airflow_provider_logfire.writers import open_export
 
 END = datetime(2026, 11, 27, tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 import pytest
 
-from airflow_provider_logfire.planning import (
+from airflow_provider_logfire.core.planning import (
     ROW_LIMIT,
     BucketSpec,
     CrowdedInstantError,
@@ -25,7 +25,7 @@ from airflow_provider_logfire.planning import (
     split_full_piece,
     timestamp_literal,
 )
-from airflow_provider_logfire.windows import TimeWindow
+from airflow_provider_logfire.core.windows import TimeWindow
 
 UTC = timezone.utc
 US = timedelta(microseconds=1)

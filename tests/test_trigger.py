@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pyarrow as pa
 import pytest
 
-from airflow_provider_logfire.availability import AvailabilityCheck
+from airflow_provider_logfire.core.availability import AvailabilityCheck
+from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import run_local_server
 from airflow_provider_logfire.triggers.data_available import LogfireDataAvailableTrigger
-from airflow_provider_logfire.windows import TimeWindow
 
 TOKEN = "pylf_v1_us_TrIgGeRtOkEn2"
 END = datetime(2026, 11, 27, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pendulum
 import pytest
 
-from airflow_provider_logfire.windows import (
+from airflow_provider_logfire.core.windows import (
     IndivisibleWindowError,
     TimeWindow,
     WindowError,

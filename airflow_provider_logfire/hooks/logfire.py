@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 
-from airflow_provider_logfire.client.settings import DEFAULT_TIMEOUT, ClientSettings, parse_environments
-from airflow_provider_logfire.connection_form import (
+from airflow_provider_logfire._airflow.connection_form import (
     CONN_FIELD_LABELS,
     HIDDEN_FIELDS,
     PLACEHOLDERS,
     RELABELING,
 )
+from airflow_provider_logfire.client.settings import DEFAULT_TIMEOUT, ClientSettings, parse_environments
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -176,7 +176,7 @@ class LogfireHook(DbApiHook):
 
         Outside a task, with no bounds given, `(None, None)`: the DB-API default (the last day).
         """
-        from airflow_provider_logfire.context import window_from_context
+        from airflow_provider_logfire._airflow.context import window_from_context
 
         context = _running_task_context()
         if context is None and self.min_timestamp is None and self.max_timestamp is None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from airflow_provider_logfire._compat import AirflowException, BaseOperator
+from airflow_provider_logfire._airflow.compat import AirflowException, BaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -89,8 +89,8 @@ class LogfireQueryOperator(BaseOperator):
         self.fail_on_truncation = fail_on_truncation
 
     def execute(self, context: Context) -> Any:
+        from airflow_provider_logfire._airflow.context import window_from_context
         from airflow_provider_logfire.client.settings import parse_environments
-        from airflow_provider_logfire.context import window_from_context
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
         window = window_from_context(

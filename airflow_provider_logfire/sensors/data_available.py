@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_logfire._compat import BaseSensorOperator, default_deferrable
+from airflow_provider_logfire._airflow.compat import BaseSensorOperator, default_deferrable
 
 try:
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - Airflow 3.0
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_logfire.availability import AvailabilityCheck
+    from airflow_provider_logfire.core.availability import AvailabilityCheck
 
 
 class LogfireDataAvailableSensor(BaseSensorOperator):
@@ -91,9 +91,9 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
         self.deferrable = default_deferrable() if deferrable is None else deferrable
 
     def build_check(self, context: Context) -> AvailabilityCheck:
-        from airflow_provider_logfire.availability import AvailabilityCheck
+        from airflow_provider_logfire._airflow.context import window_from_context
         from airflow_provider_logfire.client.settings import parse_environments
-        from airflow_provider_logfire.context import window_from_context
+        from airflow_provider_logfire.core.availability import AvailabilityCheck
 
         window = window_from_context(
             context, min_timestamp=self.min_timestamp, max_timestamp=self.max_timestamp, window=self.window
@@ -110,8 +110,8 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> bool:
-        from airflow_provider_logfire.availability import is_transient
         from airflow_provider_logfire.client import LogfireError
+        from airflow_provider_logfire.core.availability import is_transient
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
         check = self.build_check(context)

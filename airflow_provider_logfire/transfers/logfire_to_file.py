@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_logfire._compat import BaseOperator
+from airflow_provider_logfire._airflow.compat import BaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -112,9 +112,9 @@ class LogfireToFileTransfer(BaseOperator):
         return target
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_logfire._airflow.context import window_from_context
         from airflow_provider_logfire.client.settings import parse_environments
-        from airflow_provider_logfire.context import window_from_context
-        from airflow_provider_logfire.export import ROW_GROUP_ROWS, ExportPlan, WindowExporter
+        from airflow_provider_logfire.core.exporter import ROW_GROUP_ROWS, ExportPlan, WindowExporter
         from airflow_provider_logfire.hooks.logfire import LogfireHook
         from airflow_provider_logfire.writers import check_destination, open_export, to_upath_or_path
         from airflow_provider_logfire.writers.staging import remove_stale_temporaries

@@ -37,8 +37,8 @@ class LogfireDataAvailableTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_logfire.availability import AvailabilityCheck, is_transient
         from airflow_provider_logfire.client import LogfireError
+        from airflow_provider_logfire.core.availability import AvailabilityCheck, is_transient
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
         check = AvailabilityCheck.from_dict(self.check)

@@ -13,7 +13,9 @@ from airflow_provider_logfire.writers.errors import (
     SchemaMismatchError,
     WriterError,
 )
-from airflow_provider_logfire.writers.export import (
+from airflow_provider_logfire.writers.formats import FORMATS, ResolvedFormat, file_suffix, resolve_format
+from airflow_provider_logfire.writers.paths import Destination, destination_exists, to_upath_or_path
+from airflow_provider_logfire.writers.writer import (
     IF_EXISTS_CHOICES,
     ExportResult,
     ExportWriter,
@@ -21,8 +23,6 @@ from airflow_provider_logfire.writers.export import (
     check_destination,
     open_export,
 )
-from airflow_provider_logfire.writers.formats import FORMATS, ResolvedFormat, file_suffix, resolve_format
-from airflow_provider_logfire.writers.paths import Destination, destination_exists, to_upath_or_path
 
 __all__ = [
     "FORMATS",

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 import pyarrow as pa
 
 from airflow_provider_logfire.client import LogfireClient
-from airflow_provider_logfire.export import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.exporter import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.planning import CrowdedInstantError
+from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import run_local_server
-from airflow_provider_logfire.planning import CrowdedInstantError
-from airflow_provider_logfire.windows import TimeWindow
 
 instant = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 engine = LocalEngine()

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 
 # --8<-- [start:export]
 from airflow_provider_logfire.client import LogfireClient
-from airflow_provider_logfire.export import ExportPlan, WindowExporter
-from airflow_provider_logfire.windows import TimeWindow
+from airflow_provider_logfire.core.exporter import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.writers import open_export
 
 today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_logfire.client import LogfireClient
-from airflow_provider_logfire.export import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.exporter import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.local.testing import LocalServer
-from airflow_provider_logfire.windows import TimeWindow
 
 from .conftest import (
     DAGS_DIR,

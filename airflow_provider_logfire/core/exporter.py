@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_logfire.client.settings import MAX_LIMIT
-from airflow_provider_logfire.planning import (
+from airflow_provider_logfire.core.planning import (
     bucket_count_sql,
     choose_bucket,
     piece_sql,
@@ -36,7 +36,7 @@ from airflow_provider_logfire.planning import (
     request_bounds,
     split_full_piece,
 )
-from airflow_provider_logfire.windows import TimeWindow
+from airflow_provider_logfire.core.windows import TimeWindow
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from airflow_provider_logfire.windows import TimeWindow, resolve_window
+from airflow_provider_logfire.core.windows import TimeWindow, resolve_window
 
 __all__ = ["window_from_context"]
 

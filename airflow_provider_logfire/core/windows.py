@@ -4,7 +4,7 @@ Every operator sends its run's window as the query API's `min_timestamp`/`max_ti
 window must always be real: bounded on both sides, non-empty and in UTC. This module owns that
 value (`TimeWindow`), the lenient parsing of user-given timestamps (`parse_timestamp`) and the rules
 that turn what a run knows about itself into a window (`resolve_window`). It imports no Airflow:
-`airflow_provider_logfire.context` is the adapter that reads a task context and calls it.
+`airflow_provider_logfire._airflow.context` is the adapter that reads a task context and calls it.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_logfire.client.protocol import format_timestamp
-from airflow_provider_logfire.windows import TimeWindow
+from airflow_provider_logfire.core.windows import TimeWindow
 
 TIME_COLUMNS = {"records": "start_timestamp", "metrics": "recorded_timestamp"}
 #: The API's bounds are widened by this much; the SQL keeps the exact window edges.

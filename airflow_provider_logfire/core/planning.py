@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow_provider_logfire.windows import (
+from airflow_provider_logfire.core.windows import (
     IndivisibleWindowError,
     TimeWindow,
     parse_timestamp,

@@ -1,0 +1,1 @@
+"""Internals shared by the Airflow tier: task context, version compatibility, the connection form."""
