@@ -120,7 +120,7 @@ def main() -> int:
             big_export = case("export_ours", url, BENCH_PIECES=pieces, **window)
             sequential = case("export_official_sequential", url, BENCH_PIECES=pieces)
             floor = case("floor_httpx_concurrent", url, BENCH_PIECES=pieces, BENCH_CONCURRENCY=4)
-        imports = case("import_cost")
+        imports = case("parse_cost")
 
     ratio = ours["median_s"] / official["median_s"]
     figures.append(Figure(
@@ -156,8 +156,8 @@ def main() -> int:
     ))  # fmt: skip
     added = imports["ours_ms"]
     figures.append(Figure(
-        "DAG-parse cost: import of operator, sensor, transfer modules after airflow.sdk (ms)", round(added, 1),
-        "<= 50 ms", added <= 50, f"airflow.sdk itself {imports['sdk_ms']:.0f} ms; heavy modules added: {imports['heavy_modules']}",
+        "DAG-parse cost: import + construction of query, sensor, transfer over a plain 3-task DAG (ms)", round(added, 1),
+        "<= 50 ms", added <= 50 and not imports["heavy_modules"], f"airflow.sdk and the plain DAG {imports['sdk_ms']:.0f} ms; heavy modules added: {imports['heavy_modules']}",
     ))  # fmt: skip
     figures.append(Figure(
         f"local server: 10,000-row Arrow page over {rows:,} rows (ms)", round(ours["median_s"] * 1e3, 1),

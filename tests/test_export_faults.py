@@ -14,12 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_logfire.client import LogfireClient, LogfireServerError, RetryPolicy
-from airflow_provider_logfire.core.exporter import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.exporter import ExportPlan, export_window
 from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.faults import Fault, fault_proxy
 from airflow_provider_logfire.local.testing import run_local_server
-from airflow_provider_logfire.writers import open_export
 
 END = datetime(2026, 11, 27, tzinfo=timezone.utc)
 WINDOW = TimeWindow(END - timedelta(days=1), END)
@@ -65,18 +64,15 @@ def test_export_survives_a_fault_storm_exactly(server, tmp_path, capsys):
         retry = RetryPolicy(
             max_attempts=sum(f is not None for f in storm) + 1, initial_delay=0.01, max_delay=0.2
         )
-        with (
-            LogfireClient.from_token(server.token, base_url=proxy.url, retry=retry) as client,
-            open_export(destination) as writer,
-        ):
-            stats = WindowExporter(client, plan).run(writer.write_batch)
+        with LogfireClient.from_token(server.token, base_url=proxy.url, retry=retry) as client:
+            summary = export_window(client, plan, destination)
         served = dict(proxy.served)
         assert not proxy.faults, "the export ended before the whole storm was served"
     table = pq.read_table(destination, columns=["trace_id", "span_id", "start_timestamp"])
     keys = set(zip(table["trace_id"].to_pylist(), table["span_id"].to_pylist(), strict=True))
     assert table.num_rows == ROWS
     assert len(keys) == ROWS, "a row was doubled"
-    assert stats.rows == ROWS
+    assert summary.rows == ROWS and summary.files == (str(destination),)
     injected = {kind: n for kind, n in served.items() if kind != "slow"}
     with capsys.disabled():
         print(f"\nfaults injected and survived: {injected}; requests through the proxy: {proxy.requests}")
@@ -100,8 +96,7 @@ def test_export_that_cannot_succeed_leaves_nothing(server, tmp_path):
                 server.token, base_url=proxy.url, retry=RetryPolicy(max_attempts=3, initial_delay=0.01)
             ) as client,
             pytest.raises(LogfireServerError, match="HTTP 503"),
-            open_export(destination) as writer,
         ):
-            WindowExporter(client, ExportPlan("SELECT * FROM records", WINDOW)).run(writer.write_batch)
+            export_window(client, ExportPlan("SELECT * FROM records", WINDOW), destination)
     assert destination.read_bytes() == b"the previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["records.parquet"]

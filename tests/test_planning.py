@@ -11,8 +11,9 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 import pytest
 
+from airflow_provider_logfire.client.settings import MAX_LIMIT
 from airflow_provider_logfire.core.planning import (
-    ROW_LIMIT,
+    BOUND_PADDING,
     BucketSpec,
     CrowdedInstantError,
     PlannedPiece,
@@ -139,9 +140,9 @@ def test_piece_sql_text_keeps_exact_half_open_bounds() -> None:
 def test_request_bounds_are_a_strict_superset_of_the_piece() -> None:
     piece = TimeWindow(NOV27, NOV27 + timedelta(hours=1))
     low, high = request_bounds(piece)
-    assert low == piece.start - US
-    assert high == piece.end + US
-    assert request_bounds(piece, timedelta(milliseconds=1))[0] == piece.start - timedelta(milliseconds=1)
+    assert low == piece.start - BOUND_PADDING
+    assert high == piece.end + BOUND_PADDING
+    assert request_bounds(piece, US) == (piece.start - US, piece.end + US)
     with pytest.raises(ValueError, match="padding"):
         request_bounds(piece, timedelta(0))
 
@@ -416,7 +417,7 @@ def run_export(
         piece = pending.pop(0)
         requests += 1
         got = fetch(piece)
-        if got >= ROW_LIMIT:
+        if got >= MAX_LIMIT:
             pending[:0] = split_full_piece(piece)
         else:
             rows += got
@@ -442,11 +443,11 @@ def test_request_count_bound_on_an_evenly_spread_day(total: int) -> None:
         return [(NOV27 + timedelta(microseconds=a), rows_in(a, a + width)) for a in range(0, span, width)]
 
     def fetch(piece: TimeWindow) -> int:
-        return min(ROW_LIMIT, rows_in(_micros(piece.start), _micros(piece.end)))
+        return min(MAX_LIMIT, rows_in(_micros(piece.start), _micros(piece.end)))
 
     requests, rows = run_export(DAY_WINDOW, count_buckets, fetch)
     assert rows == total
-    assert requests <= 1.25 * math.ceil(total / ROW_LIMIT) + 2
+    assert requests <= 1.25 * math.ceil(total / MAX_LIMIT) + 2
 
 
 def test_late_rows_cost_splits_but_are_never_lost() -> None:
@@ -464,7 +465,7 @@ def test_late_rows_cost_splits_but_are_never_lost() -> None:
         ]
 
     requests, rows = run_export(
-        DAY_WINDOW, count_buckets, lambda p: min(ROW_LIMIT, rows_in(actual, _micros(p.start), _micros(p.end)))
+        DAY_WINDOW, count_buckets, lambda p: min(MAX_LIMIT, rows_in(actual, _micros(p.start), _micros(p.end)))
     )
     assert rows == actual
     assert requests > math.ceil(counted / 9_000) + 1  # some pieces came back full and were split
@@ -478,9 +479,9 @@ def _duckdb_export(con: duckdb.DuckDBPyConnection, user_sql: str) -> tuple[int, 
         return con.sql(bucket_count_sql(user_sql, time_column="start_timestamp", unit=bucket.unit)).fetchall()
 
     def fetch(piece: TimeWindow) -> int:
-        sql = piece_sql(user_sql, time_column="start_timestamp", piece=piece) + f"\nLIMIT {ROW_LIMIT}"
+        sql = piece_sql(user_sql, time_column="start_timestamp", piece=piece) + f"\nLIMIT {MAX_LIMIT}"
         ids = _ids(con, sql)
-        if len(ids) < ROW_LIMIT:
+        if len(ids) < MAX_LIMIT:
             fetched.extend(ids)
         return len(ids)
 
@@ -521,7 +522,7 @@ def test_export_through_duckdb_fetches_every_row_once(day_of_records: duckdb.Duc
     requests, fetched, expected = _duckdb_export(day_of_records, "SELECT id, start_timestamp FROM records;")
     assert len(expected) == 180_000 + 1_440
     assert fetched == expected
-    assert requests <= 1.25 * math.ceil(len(expected) / ROW_LIMIT) + 2
+    assert requests <= 1.25 * math.ceil(len(expected) / MAX_LIMIT) + 2
 
 
 def test_export_through_duckdb_survives_a_burst(day_of_records: duckdb.DuckDBPyConnection) -> None:
@@ -540,13 +541,13 @@ def test_export_through_duckdb_stops_at_a_crowded_instant() -> None:
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE records AS SELECT i AS id, TIMESTAMPTZ '2026-11-27 08:00:00+00' AS start_timestamp "
-        f"FROM range({ROW_LIMIT + 1}) t(i)"
+        f"FROM range({MAX_LIMIT + 1}) t(i)"
     )
 
     def fetch(piece: TimeWindow) -> int:
         sql = piece_sql("SELECT * FROM records", time_column="start_timestamp", piece=piece)
-        return len(con.sql(sql + f"\nLIMIT {ROW_LIMIT}").fetchall())
+        return len(con.sql(sql + f"\nLIMIT {MAX_LIMIT}").fetchall())
 
     with pytest.raises(CrowdedInstantError, match="2026-11-27T08:00:00.000000"):
-        run_export(DAY_WINDOW, lambda bucket: [(NOV27 + timedelta(hours=8), ROW_LIMIT + 1)], fetch)
+        run_export(DAY_WINDOW, lambda bucket: [(NOV27 + timedelta(hours=8), MAX_LIMIT + 1)], fetch)
     con.close()

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow_provider_logfire.client.protocol import format_timestamp
+from airflow_provider_logfire.core.planning import BOUND_PADDING, quote_identifier, timestamp_literal
 from airflow_provider_logfire.core.windows import TimeWindow
 
 TIME_COLUMNS = {"records": "start_timestamp", "metrics": "recorded_timestamp"}
-#: The API's bounds are widened by this much; the SQL keeps the exact window edges.
-_PADDING = timedelta(milliseconds=1)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -74,23 +72,24 @@ class AvailabilityCheck:
         """The SQL and API bounds to send."""
         if self.sql:
             return AvailabilityQuery(self.sql, self.window.start, self.window.end, self.environment)
+        table = quote_identifier(self.table)
         if self.watermark:
-            mark = format_timestamp(self.window.end + self.settle)
-            sql = f"SELECT count(*) AS n FROM {self.table} WHERE created_at >= '{mark}'"
+            mark = timestamp_literal(self.window.end + self.settle)
+            sql = f"SELECT count(*) AS n FROM {table} WHERE created_at >= {mark}"
             if self.where:
                 sql += f" AND ({self.where})"
             # Rows inserted after the mark started after the window's start at the earliest.
-            return AvailabilityQuery(sql, self.window.start - _PADDING, None, self.environment)
-        column = self.time_column
+            return AvailabilityQuery(sql, self.window.start - BOUND_PADDING, None, self.environment)
+        column = quote_identifier(self.time_column)
         sql = (
-            f"SELECT count(*) AS n FROM {self.table} "
-            f"WHERE {column} >= '{format_timestamp(self.window.start)}' "
-            f"AND {column} < '{format_timestamp(self.window.end)}'"
+            f"SELECT count(*) AS n FROM {table} "
+            f"WHERE {column} >= {timestamp_literal(self.window.start)} "
+            f"AND {column} < {timestamp_literal(self.window.end)}"
         )
         if self.where:
             sql += f" AND ({self.where})"
         return AvailabilityQuery(
-            sql, self.window.start - _PADDING, self.window.end + _PADDING, self.environment
+            sql, self.window.start - BOUND_PADDING, self.window.end + BOUND_PADDING, self.environment
         )
 
     def evaluate(self, rows: list[dict[str, Any]]) -> tuple[bool, str]:
@@ -135,10 +134,3 @@ class AvailabilityCheck:
             settle=timedelta(seconds=data["settle_seconds"]),
             environment=tuple(data["environment"]) if data.get("environment") is not None else None,
         )
-
-
-def is_transient(error: BaseException) -> bool:
-    """Errors worth waiting out (rate limits, outages, network) as opposed to fixing (token, SQL)."""
-    from airflow_provider_logfire.client.errors import is_retryable
-
-    return is_retryable(error)

@@ -14,6 +14,11 @@ How it stays exact whatever the server does at its bounds:
 
 Pieces are fetched concurrently by a small thread pool and written in time order; memory is
 bounded by the pieces in flight, not by the window.
+
+`export_window(client, plan, destination)` is the one entry point for the whole job (the
+transfer, the docs, the benchmarks and the tests all call it): it checks the options and the
+destination once, removes what a killed attempt left behind, streams the pieces into the writer
+and returns an `ExportSummary`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_logfire.client.settings import MAX_LIMIT
 from airflow_provider_logfire.core.planning import (
+    BOUND_PADDING,
+    DEFAULT_TARGET_ROWS,
     bucket_count_sql,
     choose_bucket,
     piece_sql,
@@ -42,12 +49,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from airflow_provider_logfire.client import LogfireClient
+    from airflow_provider_logfire.writers.paths import Destination
 
 log = logging.getLogger(__name__)
 
-#: The API bounds of a piece are widened by this much on both sides; the SQL keeps the exact edges.
-#: A millisecond covers servers that compare at millisecond precision.
-BOUND_PADDING = timedelta(milliseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: Parquet row group size for exports: one page. Larger groups would make the writer hold
 #: several pieces' rows on top of those in flight; this keeps a 1,000,000-row export within
@@ -67,13 +72,110 @@ class ExportPlan:
     max_concurrency: int = 4
     page_limit: int = MAX_LIMIT
     #: Planned rows per piece: headroom under the cap for rows that arrive between count and fetch.
-    target_rows: int = 9_000
+    target_rows: int = DEFAULT_TARGET_ROWS
 
     def __post_init__(self) -> None:
         if self.max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
         if not 1 <= self.target_rows < self.page_limit <= MAX_LIMIT:
-            raise ValueError("target_rows must be below page_limit, which must be at most 10,000")
+            raise ValueError(f"target_rows must be below page_limit, which must be at most {MAX_LIMIT:,}")
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What one `export_window` call did: small and JSON-friendly, so it is the transfer's XCom."""
+
+    #: The files written, as shown to users (credentials scrubbed), in time order.
+    files: tuple[str, ...]
+    format: str
+    compression: str
+    rows: int
+    requests: int
+    bytes: int
+    window: TimeWindow
+    #: True when `if_exists="skip"` kept an existing destination: nothing was written.
+    skipped: bool = False
+
+    def as_xcom(self) -> dict[str, Any]:
+        """The documented XCom: `path` (the first file), `files`, counts and the window's bounds."""
+        summary: dict[str, Any] = {
+            "path": self.files[0] if self.files else None,
+            "files": list(self.files),
+            "format": self.format,
+            "rows": self.rows,
+            "requests": self.requests,
+            "bytes": self.bytes,
+            "min_timestamp": self.window.start.isoformat(),
+            "max_timestamp": self.window.end.isoformat(),
+        }
+        if self.skipped:
+            summary["skipped"] = True
+        return summary
+
+
+def export_window(
+    client: LogfireClient,
+    plan: ExportPlan,
+    destination: Destination,
+    *,
+    format: str = "parquet",
+    compression: str | None = None,
+    if_exists: str = "replace",
+    progress_interval: float = 10.0,
+) -> ExportSummary:
+    """Export every row of `plan` to `destination`, exactly, published only when complete.
+
+    `destination` is a local path, a `file://` URL or a `UPath` (Airflow's `ObjectStoragePath`).
+    `format`/`compression`/`if_exists` are those of `writers.open_export`. Temporary siblings left
+    by a killed earlier attempt are removed first; with `if_exists="skip"` and an existing file
+    nothing is fetched. Raises `ValueError` for bad options before any request is sent.
+    """
+    from airflow_provider_logfire.writers.formats import resolve_format
+    from airflow_provider_logfire.writers.if_exists import check_if_exists
+    from airflow_provider_logfire.writers.paths import display_path, to_upath_or_path
+    from airflow_provider_logfire.writers.staging import remove_stale_temporaries
+    from airflow_provider_logfire.writers.writer import check_destination, open_resolved
+
+    resolved = resolve_format(format, compression)
+    policy = check_if_exists(if_exists)
+    target = to_upath_or_path(destination)
+    shown = display_path(target)
+
+    def summary(*, rows: int = 0, requests: int = 0, size: int = 0, skipped: bool = False) -> ExportSummary:
+        return ExportSummary(
+            files=(shown,),
+            format=resolved.name,
+            compression=resolved.compression,
+            rows=rows,
+            requests=requests,
+            bytes=size,
+            window=plan.window,
+            skipped=skipped,
+        )
+
+    for stale in remove_stale_temporaries(target):
+        log.warning("Removed %s, left by an earlier attempt that was killed mid-export", stale)
+    if not check_destination(target, policy):
+        log.info("%s exists and if_exists='skip': nothing to do", shown)
+        return summary(skipped=True)
+
+    log.info("Exporting %s from Logfire to %s (%s):\n%s", plan.window, shown, resolved.name, plan.sql)
+    exporter = WindowExporter(client, plan, progress_interval=progress_interval)
+    with open_resolved(target, resolved, if_exists=policy, row_group_rows=ROW_GROUP_ROWS) as writer:
+        stats = exporter.run(writer.write_batch)
+    result = writer.result
+    assert result is not None  # set by a commit that did not raise
+    if result.skipped:  # the file appeared while exporting, and if_exists="skip" keeps it
+        log.info("%s appeared during the export and if_exists='skip': kept it", shown)
+        return summary(requests=stats.requests, skipped=True)
+    log.info(
+        "Exported %s rows in %d request(s) to %s (%s bytes)",
+        f"{result.rows:,}",
+        stats.requests,
+        result.path,
+        f"{result.bytes:,}",
+    )
+    return summary(rows=result.rows, requests=stats.requests, size=result.bytes)
 
 
 @dataclass

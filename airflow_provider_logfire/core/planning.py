@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow_provider_logfire.client.settings import MAX_LIMIT
 from airflow_provider_logfire.core.windows import (
     IndivisibleWindowError,
     TimeWindow,
@@ -25,10 +26,10 @@ from airflow_provider_logfire.core.windows import (
 )
 
 __all__ = [
+    "BOUND_PADDING",
     "BUCKET_COLUMN",
     "COUNT_COLUMN",
     "DEFAULT_TARGET_ROWS",
-    "ROW_LIMIT",
     "BucketSpec",
     "CrowdedInstantError",
     "PlannedPiece",
@@ -42,10 +43,13 @@ __all__ = [
     "timestamp_literal",
 ]
 
-#: Most rows the query API returns for one request; a result this long may have been cut.
-ROW_LIMIT = 10_000
-#: Rows planned per piece: headroom under the cap for rows that land between count and fetch.
+#: Rows planned per piece: headroom under the API's page cap (`MAX_LIMIT`) for rows that land
+#: between count and fetch.
 DEFAULT_TARGET_ROWS = 9_000
+#: Requests are sent with API bounds widened by this much on both sides while the SQL keeps the
+#: exact edges (see `request_bounds`). A millisecond covers servers that compare at millisecond
+#: precision.
+BOUND_PADDING = timedelta(milliseconds=1)
 #: Output columns of `bucket_count_sql`.
 BUCKET_COLUMN = "bucket"
 COUNT_COLUMN = "n"
@@ -110,7 +114,7 @@ def _buckets_spanned(window: TimeWindow, width: timedelta) -> int:
     return last - first + 1
 
 
-def choose_bucket(window: TimeWindow, max_buckets: int = ROW_LIMIT) -> BucketSpec:
+def choose_bucket(window: TimeWindow, max_buckets: int = MAX_LIMIT) -> BucketSpec:
     """The finest of second/minute/hour/day that cuts `window` into at most `max_buckets` buckets.
 
     The cap matters because the count query is itself subject to the API's page cap: more buckets
@@ -128,7 +132,7 @@ def choose_bucket(window: TimeWindow, max_buckets: int = ROW_LIMIT) -> BucketSpe
 
 
 def quote_identifier(name: str) -> str:
-    """`name` as a double-quoted SQL identifier (inner quotes doubled), valid in DuckDB and DataFusion."""
+    """`name` as a double-quoted SQL identifier (inner quotes doubled), valid in DataFusion (and DuckDB)."""
     if not name or "\x00" in name:
         raise ValueError(f"invalid column name {name!r}")
     return '"' + name.replace('"', '""') + '"'
@@ -225,14 +229,14 @@ def piece_sql(inner_sql: str, *, time_column: str, piece: TimeWindow, order: boo
     return "\n".join(lines)
 
 
-def request_bounds(piece: TimeWindow, padding: timedelta = _MICROSECOND) -> tuple[datetime, datetime]:
+def request_bounds(piece: TimeWindow, padding: timedelta = BOUND_PADDING) -> tuple[datetime, datetime]:
     """API `min_timestamp`/`max_timestamp` that contain `piece` whether each bound is inclusive or not."""
     if padding < _MICROSECOND:
         raise ValueError(f"padding must be at least one microsecond, got {padding}")
     return piece.start - padding, piece.end + padding
 
 
-def split_full_piece(piece_window: TimeWindow, *, limit: int = ROW_LIMIT) -> tuple[TimeWindow, TimeWindow]:
+def split_full_piece(piece_window: TimeWindow, *, limit: int = MAX_LIMIT) -> tuple[TimeWindow, TimeWindow]:
     """Halve a piece whose page came back full; `CrowdedInstantError` if it is one microsecond wide."""
     try:
         return piece_window.halves()

@@ -29,7 +29,12 @@ from airflow_provider_logfire._airflow.connection_form import (
     PLACEHOLDERS,
     RELABELING,
 )
-from airflow_provider_logfire.client.settings import DEFAULT_TIMEOUT, ClientSettings, parse_environments
+from airflow_provider_logfire.client.settings import (
+    DEFAULT_TIMEOUT,
+    MAX_LIMIT,
+    ClientSettings,
+    parse_environments,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -101,7 +106,7 @@ class LogfireHook(DbApiHook):
         min_timestamp: str | datetime | None = None,
         max_timestamp: str | datetime | None = None,
         window: timedelta | None = None,
-        limit: int = 10_000,
+        limit: int = MAX_LIMIT,
         **kwargs: Any,
     ) -> None:
         super().__init__(logfire_conn_id=logfire_conn_id, **kwargs)

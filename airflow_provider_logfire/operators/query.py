@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_logfire._airflow.compat import AirflowException, BaseOperator
+from airflow_provider_logfire.client.settings import MAX_LIMIT
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 OutputFormat = Literal["rows", "columns", "csv"]
 OUTPUT_FORMATS = ("rows", "columns", "csv")
-MAX_LIMIT = 10_000
 
 
 class LogfireQueryOperator(BaseOperator):

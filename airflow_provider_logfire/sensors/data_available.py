@@ -111,7 +111,7 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> bool:
         from airflow_provider_logfire.client import LogfireError
-        from airflow_provider_logfire.core.availability import is_transient
+        from airflow_provider_logfire.client.errors import is_retryable
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
         check = self.build_check(context)
@@ -121,7 +121,7 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
                 query.sql, **query.as_kwargs()
             )
         except LogfireError as exc:
-            if is_transient(exc):
+            if is_retryable(exc):
                 self.log.warning("Logfire is unavailable for now (%s); checking again later", exc)
                 return False
             # Permanent (token, SQL): retrying cannot help. This is also the exception that

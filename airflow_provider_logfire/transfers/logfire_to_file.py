@@ -12,9 +12,6 @@ from airflow_provider_logfire._airflow.compat import BaseOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-FORMATS = ("parquet", "csv", "jsonl", "arrow")
-IF_EXISTS = ("replace", "skip", "fail")
-
 
 class LogfireToFileTransfer(BaseOperator):
     """Export every row of a query over the run's time window to one file.
@@ -22,8 +19,8 @@ class LogfireToFileTransfer(BaseOperator):
     The window is cut into pieces that each stay under the API's 10,000-row page cap, planned from
     one count-per-bucket query and fetched concurrently; the SQL of each piece keeps exact edges,
     so no row is lost or doubled at a boundary. The file is written to a temporary sibling and
-    moved into place only when complete. Returns a summary as XCom:
-    `{"path", "format", "rows", "requests", "bytes", "min_timestamp", "max_timestamp"}`.
+    moved into place only when complete. Returns `ExportSummary.as_xcom()` as XCom:
+    `{"path", "files", "format", "rows", "requests", "bytes", "min_timestamp", "max_timestamp"}`.
 
     :param destination: Local path, `file://` URL, or an object storage URL such as
         `s3://bucket/logfire/date={{ ds }}/records.parquet` (templated).
@@ -77,11 +74,12 @@ class LogfireToFileTransfer(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # Pure tables (no pyarrow): a bad format, compression or policy fails at DAG parse time.
         from airflow_provider_logfire.writers.formats import resolve_format
+        from airflow_provider_logfire.writers.if_exists import check_if_exists
 
-        resolve_format(format, compression)  # a bad format or compression fails at DAG parse time
-        if if_exists not in IF_EXISTS:
-            raise ValueError(f"if_exists must be one of {', '.join(IF_EXISTS)}; got {if_exists!r}")
+        resolve_format(format, compression)
+        check_if_exists(if_exists)
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise ValueError(f"max_concurrency must be a positive integer, got {max_concurrency!r}")
         self.destination = destination
@@ -100,74 +98,42 @@ class LogfireToFileTransfer(BaseOperator):
 
     def resolve_destination(self) -> Any:
         """A local `Path`, or an `ObjectStoragePath` bound to `dest_conn_id` for any other scheme."""
-        from airflow_provider_logfire.writers import to_upath_or_path
+        from airflow_provider_logfire.writers.paths import to_upath_or_path
 
         target = to_upath_or_path(self.destination)
-        if not isinstance(target, Path):
-            try:
-                from airflow.sdk import ObjectStoragePath
-            except ImportError:  # pragma: no cover - Airflow 3.0
-                from airflow.io.path import ObjectStoragePath  # type: ignore[no-redef]
-            return ObjectStoragePath(self.destination, conn_id=self.dest_conn_id)
-        return target
+        if isinstance(target, Path):
+            return target
+        try:
+            from airflow.sdk import ObjectStoragePath
+        except ImportError:  # pragma: no cover - Airflow 3.0
+            from airflow.io.path import ObjectStoragePath  # type: ignore[no-redef]
+        return ObjectStoragePath(self.destination, conn_id=self.dest_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_logfire._airflow.context import window_from_context
         from airflow_provider_logfire.client.settings import parse_environments
-        from airflow_provider_logfire.core.exporter import ROW_GROUP_ROWS, ExportPlan, WindowExporter
+        from airflow_provider_logfire.core.exporter import ExportPlan, export_window
         from airflow_provider_logfire.hooks.logfire import LogfireHook
-        from airflow_provider_logfire.writers import check_destination, open_export, to_upath_or_path
-        from airflow_provider_logfire.writers.staging import remove_stale_temporaries
-
-        window = window_from_context(
-            context, min_timestamp=self.min_timestamp, max_timestamp=self.max_timestamp, window=self.window
-        )
-        destination = self.resolve_destination()
-        summary: dict[str, Any] = {
-            "path": str(destination),
-            "format": self.format,
-            "rows": 0,
-            "requests": 0,
-            "bytes": 0,
-            "min_timestamp": window.start.isoformat(),
-            "max_timestamp": window.end.isoformat(),
-        }
-        for stale in remove_stale_temporaries(to_upath_or_path(destination)):
-            self.log.warning("Removed %s, left by an earlier attempt that was killed mid-export", stale)
-        if not check_destination(destination, self.if_exists):
-            self.log.info("%s exists and if_exists='skip': nothing to do", destination)
-            return {**summary, "skipped": True}
 
         plan = ExportPlan(
             sql=self.sql,
-            window=window,
+            window=window_from_context(
+                context,
+                min_timestamp=self.min_timestamp,
+                max_timestamp=self.max_timestamp,
+                window=self.window,
+            ),
             time_column=self.time_column,
             environment=parse_environments(self.environment),
             max_concurrency=self.max_concurrency,
         )
-        self.log.info("Exporting %s from Logfire to %s (%s):\n%s", window, destination, self.format, self.sql)
-        hook = LogfireHook(logfire_conn_id=self.logfire_conn_id)
-        with (
-            hook.get_client() as client,
-            open_export(
-                destination,
+        with LogfireHook(logfire_conn_id=self.logfire_conn_id).get_client() as client:
+            summary = export_window(
+                client,
+                plan,
+                self.resolve_destination(),
                 format=self.format,
                 compression=self.compression,
                 if_exists=self.if_exists,
-                row_group_rows=ROW_GROUP_ROWS,
-            ) as writer,
-        ):
-            stats = WindowExporter(client, plan).run(writer.write_batch)
-        result = writer.result
-        summary.update(path=result.path, rows=result.rows, bytes=result.bytes, requests=stats.requests)
-        if result.skipped:  # the file appeared while exporting, and if_exists="skip" keeps it
-            self.log.info("%s appeared during the export and if_exists='skip': kept it", destination)
-            return {**summary, "rows": 0, "bytes": 0, "skipped": True}
-        self.log.info(
-            "Exported %s rows in %d request(s) to %s (%s bytes)",
-            f"{result.rows:,}",
-            stats.requests,
-            result.path,
-            f"{result.bytes:,}",
-        )
-        return summary
+            )
+        return summary.as_xcom()

@@ -38,7 +38,8 @@ class LogfireDataAvailableTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_logfire.client import LogfireError
-        from airflow_provider_logfire.core.availability import AvailabilityCheck, is_transient
+        from airflow_provider_logfire.client.errors import is_retryable
+        from airflow_provider_logfire.core.availability import AvailabilityCheck
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
         check = AvailabilityCheck.from_dict(self.check)
@@ -53,7 +54,7 @@ class LogfireDataAvailableTrigger(BaseTrigger):
                 try:
                     result = await client.query_json_rows(query.sql, **query.as_kwargs())
                 except LogfireError as exc:
-                    if not is_transient(exc):
+                    if not is_retryable(exc):
                         yield TriggerEvent({"status": "error", "message": str(exc)})
                         return
                     self.log.warning("Logfire is unavailable for now (%s); checking again later", exc)

@@ -1,28 +1,56 @@
 """Arrow record batches to export files (Parquet, CSV, JSON lines, Arrow), published atomically.
 
 Airflow-free: destinations are local paths, `file://` URLs or `upath.UPath`s (Airflow's
-`ObjectStoragePath` is one). See `export.open_export` for the entry point and `staging` for the
+`ObjectStoragePath` is one). See `writer.open_export` for the entry point and `staging` for the
 exact atomicity guarantees per kind of destination.
+
+The names below are loaded on first use: `formats` and `if_exists` are pure tables that an
+operator consults at DAG-parse time, and importing them must not pull in pyarrow or fsspec.
 """
 
 from __future__ import annotations
 
-from airflow_provider_logfire.writers.errors import (
-    DestinationError,
-    DestinationExistsError,
-    SchemaMismatchError,
-    WriterError,
-)
-from airflow_provider_logfire.writers.formats import FORMATS, ResolvedFormat, file_suffix, resolve_format
-from airflow_provider_logfire.writers.paths import Destination, destination_exists, to_upath_or_path
-from airflow_provider_logfire.writers.writer import (
-    IF_EXISTS_CHOICES,
-    ExportResult,
-    ExportWriter,
-    IfExists,
-    check_destination,
-    open_export,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_logfire.writers.errors import (
+        DestinationError,
+        DestinationExistsError,
+        SchemaMismatchError,
+        WriterError,
+    )
+    from airflow_provider_logfire.writers.formats import FORMATS, ResolvedFormat, file_suffix, resolve_format
+    from airflow_provider_logfire.writers.if_exists import IF_EXISTS_CHOICES, IfExists, check_if_exists
+    from airflow_provider_logfire.writers.paths import Destination, destination_exists, to_upath_or_path
+    from airflow_provider_logfire.writers.writer import (
+        ExportResult,
+        ExportWriter,
+        check_destination,
+        open_export,
+    )
+
+#: Public name -> the module that defines it.
+_HOMES = {
+    "DestinationError": "errors",
+    "DestinationExistsError": "errors",
+    "SchemaMismatchError": "errors",
+    "WriterError": "errors",
+    "FORMATS": "formats",
+    "ResolvedFormat": "formats",
+    "file_suffix": "formats",
+    "resolve_format": "formats",
+    "IF_EXISTS_CHOICES": "if_exists",
+    "IfExists": "if_exists",
+    "check_if_exists": "if_exists",
+    "Destination": "paths",
+    "destination_exists": "paths",
+    "to_upath_or_path": "paths",
+    "ExportResult": "writer",
+    "ExportWriter": "writer",
+    "check_destination": "writer",
+    "open_export": "writer",
+}
 
 __all__ = [
     "FORMATS",
@@ -37,9 +65,23 @@ __all__ = [
     "SchemaMismatchError",
     "WriterError",
     "check_destination",
+    "check_if_exists",
     "destination_exists",
     "file_suffix",
     "open_export",
     "resolve_format",
     "to_upath_or_path",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -22,8 +22,8 @@ from airflow_provider_logfire.writers.formats import ResolvedFormat
 
 DEFAULT_ROW_GROUP_ROWS = 65_536
 DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024
-#: Rows converted to text at once: bounds the temporary arrays of CSV and JSON lines encoding.
-TEXT_CHUNK_ROWS = 10_000
+#: Rows encoded at once (text conversion, tables split into batches): bounds temporary arrays.
+CHUNK_ROWS = 10_000
 
 
 class BatchEncoder(ABC):
@@ -125,8 +125,8 @@ class CsvEncoder(BatchEncoder):
         self._writer = pa_csv.CSVWriter(sink, self._csv_schema)  # writes the header now
 
     def write(self, batch: pa.RecordBatch) -> None:
-        for offset in range(0, batch.num_rows, TEXT_CHUNK_ROWS):
-            converted = text.csv_batch(batch.slice(offset, TEXT_CHUNK_ROWS))
+        for offset in range(0, batch.num_rows, CHUNK_ROWS):
+            converted = text.csv_batch(batch.slice(offset, CHUNK_ROWS))
             self._writer.write_batch(converted.cast(self._csv_schema))
 
     def finish(self) -> None:
@@ -140,8 +140,8 @@ class JsonLinesEncoder(BatchEncoder):
         self._sink = sink
 
     def write(self, batch: pa.RecordBatch) -> None:
-        for offset in range(0, batch.num_rows, TEXT_CHUNK_ROWS):
-            rows = text.jsonl_rows(batch.slice(offset, TEXT_CHUNK_ROWS))
+        for offset in range(0, batch.num_rows, CHUNK_ROWS):
+            rows = text.jsonl_rows(batch.slice(offset, CHUNK_ROWS))
             self._sink.write(_contiguous_text(rows))
 
     def finish(self) -> None:

@@ -19,13 +19,15 @@ from airflow_provider_logfire.writers.errors import DestinationError
 
 #: Anything an export destination may be given as.
 Destination = str | os.PathLike | UPath
+#: A destination after `to_upath_or_path`: what the writers work with internally.
+Target = Path | UPath
 
 _URL_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 _LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
 
 
-def to_upath_or_path(value: Destination) -> Path | UPath:
+def to_upath_or_path(value: Destination) -> Target:
     """Normalise a destination: local `Path` for plain paths and `file://` URLs, `UPath` otherwise.
 
     A `UPath` that is not local is returned as is, keeping its filesystem options (credentials,
@@ -67,7 +69,7 @@ def destination_exists(destination: Destination) -> bool:
 
     Lets a caller with `if_exists="skip"` decide before fetching anything.
     """
-    path = to_upath_or_path(destination)
+    path = to_upath_or_path(destination)  # a pass-through for a destination already normalised
     try:
         if isinstance(path, Path):
             return os.path.lexists(path)

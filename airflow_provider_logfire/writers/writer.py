@@ -19,11 +19,18 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from airflow_provider_logfire.writers.encoders import DEFAULT_ROW_GROUP_ROWS, BatchEncoder, make_encoder
+from airflow_provider_logfire.writers.encoders import (
+    CHUNK_ROWS,
+    DEFAULT_ROW_GROUP_ROWS,
+    BatchEncoder,
+    make_encoder,
+)
 from airflow_provider_logfire.writers.errors import DestinationError, DestinationExistsError
 from airflow_provider_logfire.writers.formats import ResolvedFormat, resolve_format
+from airflow_provider_logfire.writers.if_exists import IfExists, check_if_exists
 from airflow_provider_logfire.writers.paths import (
     Destination,
+    Target,
     destination_exists,
     display_path,
     to_upath_or_path,
@@ -33,11 +40,6 @@ from airflow_provider_logfire.writers.sinks import open_sink
 from airflow_provider_logfire.writers.staging import StagedFile, stage
 
 log = logging.getLogger(__name__)
-
-IfExists = Literal["replace", "skip", "fail"]
-IF_EXISTS_CHOICES: tuple[str, ...] = ("replace", "skip", "fail")
-#: Largest batch handed to an encoder by `write_table`: the exporter's own piece size.
-TABLE_CHUNK_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -56,22 +58,18 @@ class ExportResult:
         return asdict(self)
 
 
-def _check_if_exists(if_exists: str) -> None:
-    if if_exists not in IF_EXISTS_CHOICES:
-        raise ValueError(f"unknown if_exists {if_exists!r}; valid choices: {', '.join(IF_EXISTS_CHOICES)}")
-
-
-def check_destination(destination: Destination, if_exists: IfExists = "replace") -> bool:
+def check_destination(destination: Target, if_exists: IfExists = "replace") -> bool:
     """Decide, before fetching anything, whether an export to `destination` should run.
 
-    Returns True to go ahead, False when `if_exists="skip"` and the destination exists; raises
-    `DestinationExistsError` when `if_exists="fail"` and it exists.
+    `destination` is already normalised (`to_upath_or_path`) and `if_exists` already checked
+    (`check_if_exists`): callers do both once per export. Returns True to go ahead, False when
+    `if_exists="skip"` and the destination exists; raises `DestinationExistsError` when
+    `if_exists="fail"` and it exists.
     """
-    _check_if_exists(if_exists)
     if if_exists == "replace" or not destination_exists(destination):
         return True
     if if_exists == "fail":
-        raise DestinationExistsError(display_path(to_upath_or_path(destination)))
+        raise DestinationExistsError(display_path(destination))
     return False
 
 
@@ -136,7 +134,7 @@ class ExportWriter:
 
     def write_table(self, table: pa.Table) -> None:
         """Append a table, batch by batch (never concatenated in memory)."""
-        for batch in table.to_batches(max_chunksize=TABLE_CHUNK_ROWS):
+        for batch in table.to_batches(max_chunksize=CHUNK_ROWS):
             self.write_batch(batch)
         if table.num_rows == 0 and self._schema is None:
             self._require_open()
@@ -279,13 +277,29 @@ def open_export(
     Errors: `ValueError` for unknown options, `DestinationError` (naming the path and the reason)
     when the destination cannot be written.
     """
-    resolved = resolve_format(format, compression)
-    _check_if_exists(if_exists)
+    return open_resolved(
+        to_upath_or_path(destination),
+        resolve_format(format, compression),
+        schema=schema,
+        if_exists=check_if_exists(if_exists),
+        row_group_rows=row_group_rows,
+    )
+
+
+def open_resolved(
+    destination: Target,
+    resolved: ResolvedFormat,
+    *,
+    schema: pa.Schema | None = None,
+    if_exists: IfExists = "replace",
+    row_group_rows: int = DEFAULT_ROW_GROUP_ROWS,
+) -> ExportWriter:
+    """`open_export` for a destination, format and policy that the caller has already normalised
+    and validated, so that one export checks each of them once."""
     if row_group_rows < 1:
         raise ValueError(f"row_group_rows must be at least 1, not {row_group_rows}")
-    path = to_upath_or_path(destination)
-    if if_exists == "fail" and destination_exists(path):
-        raise DestinationExistsError(display_path(path))
+    if if_exists == "fail" and destination_exists(destination):
+        raise DestinationExistsError(display_path(destination))
     return ExportWriter(
-        stage(path), resolved, schema=schema, if_exists=if_exists, row_group_rows=row_group_rows
+        stage(destination), resolved, schema=schema, if_exists=if_exists, row_group_rows=row_group_rows
     )
