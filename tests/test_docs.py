@@ -277,8 +277,9 @@ def test_example_dags_run(
 
     # LogfireToFileTransfer: every format and compression, metrics, environments, if_exists.
     transfer = reports["logfire_transfer_options"].xcom
-    summary_keys = {"path", "format", "rows", "requests", "bytes", "min_timestamp", "max_timestamp"}
+    summary_keys = {"path", "files", "format", "rows", "requests", "bytes", "min_timestamp", "max_timestamp"}
     assert set(transfer["errors_csv"]) == summary_keys
+    assert transfer["errors_csv"]["files"] == [transfer["errors_csv"]["path"]]
     with gzip.open(transfer["errors_csv"]["path"], "rt") as errors_csv:
         assert len(list(csv.DictReader(errors_csv))) == errors == transfer["errors_csv"]["rows"]
     with pa.CompressedInputStream(transfer["spans_jsonl"]["path"], "zstd") as jsonl:
