@@ -47,7 +47,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_logfire.client.errors import (
+from airflow_provider_logfire.client.settings import MAX_LIMIT, ClientSettings, parse_environments
+from airflow_provider_logfire.exceptions import (
     LogfireAPIError,
     LogfireBadRequestError,
     LogfireConfigError,
@@ -56,7 +57,6 @@ from airflow_provider_logfire.client.errors import (
     LogfireQueryError,
     LogfireTransportError,
 )
-from airflow_provider_logfire.client.settings import MAX_LIMIT, ClientSettings, parse_environments
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -20,7 +20,7 @@ ALLOWED = {
     "airflow_provider_logfire._airflow",
     "airflow_provider_logfire._airflow.compat",
     "airflow_provider_logfire.client",
-    "airflow_provider_logfire.client.errors",
+    "airflow_provider_logfire.exceptions",
     "airflow_provider_logfire.client.retry",
     "airflow_provider_logfire.client.settings",
     "airflow_provider_logfire.operators",

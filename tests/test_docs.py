@@ -453,12 +453,16 @@ def test_connection_page_names_every_form_field() -> None:
         assert f"**{label}**" in page, label
 
 
-def exception_tree() -> str:
-    """The hierarchy of the client's exceptions as the reference page draws it."""
-    import airflow_provider_logfire.client as client
+def _exception_classes() -> list[type]:
+    import airflow_provider_logfire.exceptions as exceptions
 
-    classes = [getattr(client, name) for name in client.__all__]
-    errors = [c for c in classes if isinstance(c, type) and issubclass(c, Exception)]
+    return [getattr(exceptions, name) for name in exceptions.__all__]
+
+
+def exception_tree() -> str:
+    """The provider's exception hierarchy as the reference page draws it (from the code)."""
+    errors = _exception_classes()
+    root = errors[[c.__name__ for c in errors].index("LogfireError")]
 
     def line(cls: type, depth: int) -> list[str]:
         others = [b.__name__ for b in cls.__bases__[1:] if b is not Exception]
@@ -469,12 +473,35 @@ def exception_tree() -> str:
             out += line(child, depth + 1)
         return out
 
-    return "\n".join(line(client.LogfireError, 0))
+    return "\n".join(line(root, 0))
 
 
 def test_exception_reference_matches_the_hierarchy() -> None:
-    page = _page("reference/client.md")
-    assert exception_tree() in page, "the tree in reference/client.md must be:\n" + exception_tree()
+    page = _page("reference/exceptions.md")
+    assert exception_tree() in page, "the tree in reference/exceptions.md must be:\n" + exception_tree()
+    for cls in _exception_classes():
+        assert f"| `{cls.__name__}` |" in page or cls.__name__ == "LogfireError", cls.__name__
+
+
+def test_exception_module_draws_its_own_tree() -> None:
+    """The tree in `exceptions.py`'s docstring names every class under its real parent."""
+    import airflow_provider_logfire.exceptions as exceptions
+
+    parents: dict[str, str] = {}
+    stack: list[str] = []
+    for raw in (exceptions.__doc__ or "").splitlines():
+        match = re.match(r"^    ((?:│   |    )*)(?:├── |└── )?([A-Za-z.]+)", raw)
+        if not match or not (match[2][0].isupper() or match[2].startswith("dbapi.")):
+            continue
+        depth = len(match[1]) // 4 + (1 if "── " in raw else 0)
+        del stack[depth:]
+        if stack:
+            parents[match[2]] = stack[-1]
+        stack.append(match[2])
+    for cls in _exception_classes():
+        if cls.__name__ != "LogfireError":
+            assert parents.get(cls.__name__) == cls.__bases__[0].__name__, cls.__name__
+    assert parents.get("dbapi.Error") == "LogfireError"
 
 
 def test_settings_and_retry_tables_match_the_dataclasses() -> None:

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_provider_logfire.client.aio import AsyncLogfireClient
-    from airflow_provider_logfire.client.errors import (
+    from airflow_provider_logfire.client.protocol import (
+        ColumnQueryResults,
+        QueryParams,
+        ReadTokenInfo,
+        ResultFormat,
+        RowQueryResults,
+    )
+    from airflow_provider_logfire.client.retry import RetryPolicy
+    from airflow_provider_logfire.client.settings import MAX_LIMIT, REGION_BASE_URLS, ClientSettings
+    from airflow_provider_logfire.client.sync import LogfireClient
+    from airflow_provider_logfire.exceptions import (
         LogfireAPIError,
         LogfireAuthError,
         LogfireBadRequestError,
@@ -26,36 +36,26 @@ if TYPE_CHECKING:
         LogfireTransportError,
         LogfireUsageLimitError,
     )
-    from airflow_provider_logfire.client.protocol import (
-        ColumnQueryResults,
-        QueryParams,
-        ReadTokenInfo,
-        ResultFormat,
-        RowQueryResults,
-    )
-    from airflow_provider_logfire.client.retry import RetryPolicy
-    from airflow_provider_logfire.client.settings import MAX_LIMIT, REGION_BASE_URLS, ClientSettings
-    from airflow_provider_logfire.client.sync import LogfireClient
 
-#: Public name -> the module that defines it.
+#: Public name -> the module that defines it (a submodule, or the package's exception hierarchy).
 _HOMES = {
     "AsyncLogfireClient": "aio",
     "ClientSettings": "settings",
     "ColumnQueryResults": "protocol",
-    "LogfireAPIError": "errors",
-    "LogfireAuthError": "errors",
-    "LogfireBadRequestError": "errors",
+    "LogfireAPIError": "airflow_provider_logfire.exceptions",
+    "LogfireAuthError": "airflow_provider_logfire.exceptions",
+    "LogfireBadRequestError": "airflow_provider_logfire.exceptions",
     "LogfireClient": "sync",
-    "LogfireConfigError": "errors",
-    "LogfireDecodeError": "errors",
-    "LogfireError": "errors",
-    "LogfireIncompleteResponseError": "errors",
-    "LogfireNotFoundError": "errors",
-    "LogfireQueryError": "errors",
-    "LogfireRateLimitError": "errors",
-    "LogfireServerError": "errors",
-    "LogfireTransportError": "errors",
-    "LogfireUsageLimitError": "errors",
+    "LogfireConfigError": "airflow_provider_logfire.exceptions",
+    "LogfireDecodeError": "airflow_provider_logfire.exceptions",
+    "LogfireError": "airflow_provider_logfire.exceptions",
+    "LogfireIncompleteResponseError": "airflow_provider_logfire.exceptions",
+    "LogfireNotFoundError": "airflow_provider_logfire.exceptions",
+    "LogfireQueryError": "airflow_provider_logfire.exceptions",
+    "LogfireRateLimitError": "airflow_provider_logfire.exceptions",
+    "LogfireServerError": "airflow_provider_logfire.exceptions",
+    "LogfireTransportError": "airflow_provider_logfire.exceptions",
+    "LogfireUsageLimitError": "airflow_provider_logfire.exceptions",
     "MAX_LIMIT": "settings",
     "QueryParams": "protocol",
     "REGION_BASE_URLS": "settings",
@@ -97,7 +97,8 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    module = importlib.import_module(home if "." in home else f"{__name__}.{home}")
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from airflow_provider_logfire.client.base import ClientBase
-from airflow_provider_logfire.client.errors import LogfireError
 from airflow_provider_logfire.client.protocol import (
     MAX_ERROR_BODY,
     ColumnQueryResults,
@@ -32,6 +31,7 @@ from airflow_provider_logfire.client.protocol import (
 from airflow_provider_logfire.client.retry import RetryState
 from airflow_provider_logfire.client.settings import ClientSettings
 from airflow_provider_logfire.client.streams import NdjsonDecoder, read_arrow_table
+from airflow_provider_logfire.exceptions import LogfireError
 
 if TYPE_CHECKING:
     import pyarrow as pa

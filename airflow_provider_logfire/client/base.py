@@ -13,11 +13,6 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_logfire.client.errors import (
-    LogfireError,
-    LogfireIncompleteResponseError,
-    LogfireTransportError,
-)
 from airflow_provider_logfire.client.protocol import (
     QueryParams,
     RequestSpec,
@@ -27,6 +22,11 @@ from airflow_provider_logfire.client.protocol import (
 )
 from airflow_provider_logfire.client.retry import RetryState, SharedPause, server_pause
 from airflow_provider_logfire.client.settings import ClientSettings
+from airflow_provider_logfire.exceptions import (
+    LogfireError,
+    LogfireIncompleteResponseError,
+    LogfireTransportError,
+)
 
 log = logging.getLogger("airflow_provider_logfire.client")
 

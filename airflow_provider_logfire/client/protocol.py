@@ -15,7 +15,9 @@ from datetime import datetime, timezone
 from typing import Any, TypedDict
 
 from airflow_provider_logfire import __version__
-from airflow_provider_logfire.client.errors import (
+from airflow_provider_logfire.client.retry import parse_retry_after
+from airflow_provider_logfire.client.settings import MAX_LIMIT, ClientSettings
+from airflow_provider_logfire.exceptions import (
     LogfireAPIError,
     LogfireAuthError,
     LogfireBadRequestError,
@@ -27,8 +29,6 @@ from airflow_provider_logfire.client.errors import (
     LogfireServerError,
     LogfireUsageLimitError,
 )
-from airflow_provider_logfire.client.retry import parse_retry_after
-from airflow_provider_logfire.client.settings import MAX_LIMIT, ClientSettings
 
 USER_AGENT = f"airflow-provider-logfire/{__version__}"
 PROBLEM_JSON = "application/problem+json"

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from airflow_provider_logfire.client.errors import (
+from airflow_provider_logfire.exceptions import (
+    LogfireAPIError,
     LogfireConfigError,
     LogfireRateLimitError,
     LogfireServerError,
-    is_retryable,
+    LogfireTransportError,
 )
 
 
@@ -85,6 +86,13 @@ def server_pause(error: BaseException) -> float | None:
     if isinstance(error, LogfireRateLimitError):
         return 1.0
     return None
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether a request that raised `error` is worth sending again."""
+    if isinstance(error, LogfireTransportError):
+        return True
+    return isinstance(error, LogfireAPIError) and error.retryable
 
 
 class SharedPause:

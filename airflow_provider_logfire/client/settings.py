@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from airflow_provider_logfire.client.errors import LogfireConfigError
 from airflow_provider_logfire.client.retry import RetryPolicy
+from airflow_provider_logfire.exceptions import LogfireConfigError
 
 REGION_BASE_URLS: dict[str, str] = {
     "us": "https://logfire-us.pydantic.dev",

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_logfire.client.errors import (
+from airflow_provider_logfire.exceptions import (
     LogfireDecodeError,
     LogfireIncompleteResponseError,
     LogfireQueryError,

@@ -17,6 +17,7 @@ from typing import Any
 
 from airflow_provider_logfire.core.planning import BOUND_PADDING, quote_identifier, timestamp_literal
 from airflow_provider_logfire.core.windows import TimeWindow
+from airflow_provider_logfire.exceptions import LogfireConfigError
 
 TIME_COLUMNS = {"records": "start_timestamp", "metrics": "recorded_timestamp"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -54,15 +55,15 @@ class AvailabilityCheck:
 
     def __post_init__(self) -> None:
         if not _IDENTIFIER.match(self.table):
-            raise ValueError(
+            raise LogfireConfigError(
                 f"table must be a plain table name such as 'records' or 'metrics', got {self.table!r}"
             )
         if isinstance(self.min_rows, bool) or not isinstance(self.min_rows, int) or self.min_rows < 1:
-            raise ValueError(f"min_rows must be a positive integer, got {self.min_rows!r}")
+            raise LogfireConfigError(f"min_rows must be a positive integer, got {self.min_rows!r}")
         if self.sql and (self.where or self.watermark):
-            raise ValueError("give either sql, or where/watermark: a custom sql is the whole check")
+            raise LogfireConfigError("give either sql, or where/watermark: a custom sql is the whole check")
         if self.settle < timedelta(0):
-            raise ValueError(f"settle must not be negative, got {self.settle}")
+            raise LogfireConfigError(f"settle must not be negative, got {self.settle}")
 
     @property
     def time_column(self) -> str:

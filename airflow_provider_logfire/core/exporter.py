@@ -44,6 +44,7 @@ from airflow_provider_logfire.core.planning import (
     split_full_piece,
 )
 from airflow_provider_logfire.core.windows import TimeWindow
+from airflow_provider_logfire.exceptions import LogfireConfigError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -76,9 +77,11 @@ class ExportPlan:
 
     def __post_init__(self) -> None:
         if self.max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
+            raise LogfireConfigError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
         if not 1 <= self.target_rows < self.page_limit <= MAX_LIMIT:
-            raise ValueError(f"target_rows must be below page_limit, which must be at most {MAX_LIMIT:,}")
+            raise LogfireConfigError(
+                f"target_rows must be below page_limit, which must be at most {MAX_LIMIT:,}"
+            )
 
 
 @dataclass(frozen=True)

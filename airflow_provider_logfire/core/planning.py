@@ -24,6 +24,7 @@ from airflow_provider_logfire.core.windows import (
     TimeWindow,
     parse_timestamp,
 )
+from airflow_provider_logfire.exceptions import CrowdedInstantError, LogfireConfigError
 
 __all__ = [
     "BOUND_PADDING",
@@ -69,14 +70,6 @@ _UNITS: tuple[tuple[str, timedelta], ...] = (
 _UNIT_WIDTHS = dict(_UNITS)
 
 
-class CrowdedInstantError(ValueError):
-    """A full page of rows shares one timestamp, so no time split can page through them."""
-
-    def __init__(self, message: str, *, instant: datetime) -> None:
-        super().__init__(message)
-        self.instant = instant
-
-
 @dataclass(frozen=True)
 class BucketSpec:
     """A `date_trunc` unit and its fixed width; buckets are aligned to UTC (epoch) boundaries."""
@@ -87,7 +80,9 @@ class BucketSpec:
     def __post_init__(self) -> None:
         if _UNIT_WIDTHS.get(self.unit) != self.width:
             known = ", ".join(f"{name}={width}" for name, width in _UNITS)
-            raise ValueError(f"unknown bucket {self.unit!r} of width {self.width}; use one of {known}.")
+            raise LogfireConfigError(
+                f"unknown bucket {self.unit!r} of width {self.width}; use one of {known}."
+            )
 
     def window_of(self, bucket_start: Any, within: TimeWindow) -> TimeWindow | None:
         """`[bucket_start, bucket_start + width)` clipped to `within`, or None if they do not overlap.
@@ -121,11 +116,11 @@ def choose_bucket(window: TimeWindow, max_buckets: int = MAX_LIMIT) -> BucketSpe
     than that would silently lose the latest counts.
     """
     if max_buckets < 1:
-        raise ValueError(f"max_buckets must be at least 1, got {max_buckets}")
+        raise LogfireConfigError(f"max_buckets must be at least 1, got {max_buckets}")
     for unit, width in _UNITS:
         if _buckets_spanned(window, width) <= max_buckets:
             return BucketSpec(unit, width)
-    raise ValueError(
+    raise LogfireConfigError(
         f"the window {window} spans more than {max_buckets:,} days, too many to count in one query; "
         "export it in several shorter windows."
     )
@@ -134,7 +129,7 @@ def choose_bucket(window: TimeWindow, max_buckets: int = MAX_LIMIT) -> BucketSpe
 def quote_identifier(name: str) -> str:
     """`name` as a double-quoted SQL identifier (inner quotes doubled), valid in DataFusion (and DuckDB)."""
     if not name or "\x00" in name:
-        raise ValueError(f"invalid column name {name!r}")
+        raise LogfireConfigError(f"invalid column name {name!r}")
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -174,7 +169,7 @@ def _inner(sql: str) -> str:
     """The user's SQL without the trailing `;`, whitespace and comments, ready to nest."""
     text = sql[: _code_end(sql)].strip()
     if not text:
-        raise ValueError("the SQL query is empty")
+        raise LogfireConfigError("the SQL query is empty")
     return text
 
 
@@ -202,7 +197,7 @@ def bucket_count_sql(
     whatever the server's bounds do; without it the API bounds alone decide.
     """
     if unit not in _UNIT_WIDTHS:
-        raise ValueError(f"unknown bucket unit {unit!r}; use one of {', '.join(_UNIT_WIDTHS)}")
+        raise LogfireConfigError(f"unknown bucket unit {unit!r}; use one of {', '.join(_UNIT_WIDTHS)}")
     column = quote_identifier(time_column)
     lines = [
         f"SELECT date_trunc('{unit}', {column}) AS {BUCKET_COLUMN}, count(*) AS {COUNT_COLUMN}",
@@ -232,7 +227,7 @@ def piece_sql(inner_sql: str, *, time_column: str, piece: TimeWindow, order: boo
 def request_bounds(piece: TimeWindow, padding: timedelta = BOUND_PADDING) -> tuple[datetime, datetime]:
     """API `min_timestamp`/`max_timestamp` that contain `piece` whether each bound is inclusive or not."""
     if padding < _MICROSECOND:
-        raise ValueError(f"padding must be at least one microsecond, got {padding}")
+        raise LogfireConfigError(f"padding must be at least one microsecond, got {padding}")
     return piece.start - padding, piece.end + padding
 
 
@@ -267,7 +262,7 @@ def _segments(
     for bucket_start, count in bucket_counts:
         rows = int(count)
         if rows < 0:
-            raise ValueError(f"bucket {bucket_start!r} has a negative row count: {count!r}")
+            raise LogfireConfigError(f"bucket {bucket_start!r} has a negative row count: {count!r}")
         clipped = bucket.window_of(bucket_start, window)
         if clipped is None:  # outside the window, e.g. rows at `end` under an inclusive API bound
             continue
@@ -305,7 +300,7 @@ def plan_pieces(
     are added up.
     """
     if target_rows < 1:
-        raise ValueError(f"target_rows must be at least 1, got {target_rows}")
+        raise LogfireConfigError(f"target_rows must be at least 1, got {target_rows}")
     min_fill = max(1, int(target_rows * _MIN_FILL))
     pieces: list[PlannedPiece] = []
     cursor, pending = window.start, 0  # the open piece starts at `cursor` and holds `pending` rows

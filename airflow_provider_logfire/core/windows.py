@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from airflow_provider_logfire.exceptions import IndivisibleWindowError, LogfireArgumentTypeError, WindowError
+
 __all__ = [
     "IndivisibleWindowError",
     "TimeWindow",
@@ -49,14 +51,6 @@ _NO_FIX_HINT = (
     "data interval end, logical date or run_after; "
     "(3) pass explicit `min_timestamp` and `max_timestamp` (Jinja templates are fine)."
 )
-
-
-class WindowError(ValueError):
-    """The time window cannot be determined or is invalid; the message says how to fix it."""
-
-
-class IndivisibleWindowError(WindowError):
-    """A window one microsecond wide cannot be split: timestamps have no finer resolution."""
 
 
 def _utc(value: datetime) -> datetime:
@@ -95,7 +89,7 @@ class TimeWindow:
         for name in ("start", "end"):
             value = getattr(self, name)
             if not isinstance(value, datetime):
-                raise TypeError(
+                raise LogfireArgumentTypeError(
                     f"TimeWindow.{name} must be a datetime, got {type(value).__name__}: {value!r}"
                 )
             if value.tzinfo is None or value.utcoffset() is None:

@@ -136,7 +136,7 @@ class LogfireHook(DbApiHook):
         try:
             timeout = float(timeout)
         except (TypeError, ValueError):
-            from airflow_provider_logfire.client.errors import LogfireConfigError
+            from airflow_provider_logfire.exceptions import LogfireConfigError
 
             raise LogfireConfigError(
                 f"The timeout extra of connection '{self.logfire_conn_id}' must be a number of seconds, "
@@ -256,10 +256,16 @@ class LogfireHook(DbApiHook):
         `parameters` are rendered into the SQL as safely escaped literals (as `dbapi` does). The
         window defaults to `query_window()` (the running task's) unless given here.
         """
+        from airflow_provider_logfire.exceptions import (
+            LogfireArgumentTypeError,
+            LogfireConfigError,
+            LogfireMissingExtraError,
+        )
+
         if df_type not in ("pandas", "polars"):
-            raise ValueError(f"df_type must be 'pandas' or 'polars', got {df_type!r}")
+            raise LogfireConfigError(f"df_type must be 'pandas' or 'polars', got {df_type!r}")
         if not isinstance(sql, str):
-            raise TypeError("LogfireHook.get_df runs one SELECT statement; pass a string")
+            raise LogfireArgumentTypeError("LogfireHook.get_df runs one SELECT statement; pass a string")
         if parameters is not None:
             from airflow_provider_logfire.dbapi import render_query
 
@@ -282,14 +288,14 @@ class LogfireHook(DbApiHook):
             try:
                 import polars
             except ImportError as exc:
-                raise ImportError(
+                raise LogfireMissingExtraError(
                     "get_df(df_type='polars') needs polars: pip install 'airflow-provider-logfire[polars]'"
                 ) from exc
             return polars.from_arrow(table)
         try:
             import pandas  # noqa: F401
         except ImportError as exc:
-            raise ImportError(
+            raise LogfireMissingExtraError(
                 "get_df(df_type='pandas') needs pandas: pip install 'airflow-provider-logfire[pandas]'"
             ) from exc
         return table.to_pandas(**kwargs)

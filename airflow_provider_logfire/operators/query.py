@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_logfire._airflow.compat import AirflowException, BaseOperator
 from airflow_provider_logfire.client.settings import MAX_LIMIT
+from airflow_provider_logfire.exceptions import LogfireConfigError
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -69,11 +70,11 @@ class LogfireQueryOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if output_format not in OUTPUT_FORMATS:
-            raise ValueError(
+            raise LogfireConfigError(
                 f"output_format must be one of {', '.join(OUTPUT_FORMATS)}; got {output_format!r}"
             )
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-            raise ValueError(
+            raise LogfireConfigError(
                 f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}; "
                 "to export more rows, use LogfireToFileTransfer"
             )

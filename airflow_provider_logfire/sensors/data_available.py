@@ -111,7 +111,7 @@ class LogfireDataAvailableSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> bool:
         from airflow_provider_logfire.client import LogfireError
-        from airflow_provider_logfire.client.errors import is_retryable
+        from airflow_provider_logfire.client.retry import is_retryable
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
         check = self.build_check(context)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_logfire._airflow.compat import BaseOperator
+from airflow_provider_logfire.exceptions import LogfireConfigError
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -81,7 +82,7 @@ class LogfireToFileTransfer(BaseOperator):
         resolve_format(format, compression)
         check_if_exists(if_exists)
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be a positive integer, got {max_concurrency!r}")
+            raise LogfireConfigError(f"max_concurrency must be a positive integer, got {max_concurrency!r}")
         self.destination = destination
         self.sql = sql
         self.format = format

@@ -38,7 +38,7 @@ class LogfireDataAvailableTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_logfire.client import LogfireError
-        from airflow_provider_logfire.client.errors import is_retryable
+        from airflow_provider_logfire.client.retry import is_retryable
         from airflow_provider_logfire.core.availability import AvailabilityCheck
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 

@@ -14,7 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow_provider_logfire.writers.errors import (
+    from airflow_provider_logfire.exceptions import (
         DestinationError,
         DestinationExistsError,
         SchemaMismatchError,
@@ -30,12 +30,12 @@ if TYPE_CHECKING:
         open_export,
     )
 
-#: Public name -> the module that defines it.
+#: Public name -> the module that defines it (a submodule, or the package's exception hierarchy).
 _HOMES = {
-    "DestinationError": "errors",
-    "DestinationExistsError": "errors",
-    "SchemaMismatchError": "errors",
-    "WriterError": "errors",
+    "DestinationError": "airflow_provider_logfire.exceptions",
+    "DestinationExistsError": "airflow_provider_logfire.exceptions",
+    "SchemaMismatchError": "airflow_provider_logfire.exceptions",
+    "WriterError": "airflow_provider_logfire.exceptions",
     "FORMATS": "formats",
     "ResolvedFormat": "formats",
     "file_suffix": "formats",
@@ -78,7 +78,8 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    module = importlib.import_module(home if "." in home else f"{__name__}.{home}")
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

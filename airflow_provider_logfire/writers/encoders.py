@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from airflow_provider_logfire.exceptions import LogfireConfigError
 from airflow_provider_logfire.writers import text
 from airflow_provider_logfire.writers.formats import ResolvedFormat
 
@@ -62,7 +63,7 @@ class ParquetEncoder(BatchEncoder):
         row_group_bytes: int = DEFAULT_ROW_GROUP_BYTES,
     ) -> None:
         if row_group_rows < 1:
-            raise ValueError(f"row_group_rows must be at least 1, not {row_group_rows}")
+            raise LogfireConfigError(f"row_group_rows must be at least 1, not {row_group_rows}")
         self._schema = schema
         self._writer = pq.ParquetWriter(sink, schema, compression=compression)
         self._row_group_rows = row_group_rows
@@ -178,4 +179,4 @@ def make_encoder(
         return CsvEncoder(sink, schema)
     if name == "jsonl":
         return JsonLinesEncoder(sink)
-    raise ValueError(f"no encoder for format {name!r}")  # unreachable: formats are validated first
+    raise LogfireConfigError(f"no encoder for format {name!r}")  # unreachable: formats are validated first

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from airflow_provider_logfire.exceptions import LogfireConfigError
+
 
 @dataclass(frozen=True)
 class FormatSpec:
@@ -64,12 +66,12 @@ def resolve_format(format: str = "parquet", compression: str | None = None) -> R
     """
     spec = FORMATS.get(str(format).strip().lower())
     if spec is None:
-        raise ValueError(f"unknown export format {format!r}; valid formats: {', '.join(FORMATS)}")
+        raise LogfireConfigError(f"unknown export format {format!r}; valid formats: {', '.join(FORMATS)}")
     if compression is None:
         return ResolvedFormat(spec, spec.default_compression)
     chosen = str(compression).strip().lower()
     if chosen not in spec.compressions:
-        raise ValueError(
+        raise LogfireConfigError(
             f"unknown compression {compression!r} for format {spec.name!r}; "
             f"valid compressions: {', '.join(spec.compressions)} (default {spec.default_compression})"
         )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Literal, cast
 
+from airflow_provider_logfire.exceptions import LogfireConfigError
+
 IfExists = Literal["replace", "skip", "fail"]
 #: `replace` overwrites, `skip` keeps the existing file and writes nothing, `fail` raises.
 IF_EXISTS_CHOICES: tuple[str, ...] = ("replace", "skip", "fail")
@@ -15,5 +17,7 @@ IF_EXISTS_CHOICES: tuple[str, ...] = ("replace", "skip", "fail")
 def check_if_exists(if_exists: str) -> IfExists:
     """`if_exists` if it is a known policy; otherwise a `ValueError` that lists the choices."""
     if if_exists not in IF_EXISTS_CHOICES:
-        raise ValueError(f"unknown if_exists {if_exists!r}; valid choices: {', '.join(IF_EXISTS_CHOICES)}")
+        raise LogfireConfigError(
+            f"unknown if_exists {if_exists!r}; valid choices: {', '.join(IF_EXISTS_CHOICES)}"
+        )
     return cast(IfExists, if_exists)

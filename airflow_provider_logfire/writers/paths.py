@@ -15,7 +15,7 @@ from urllib.request import url2pathname
 
 from upath import UPath
 
-from airflow_provider_logfire.writers.errors import DestinationError
+from airflow_provider_logfire.exceptions import DestinationError, LogfireArgumentTypeError, LogfireConfigError
 
 #: Anything an export destination may be given as.
 Destination = str | os.PathLike | UPath
@@ -40,7 +40,7 @@ def to_upath_or_path(value: Destination) -> Target:
     if isinstance(value, os.PathLike):
         return Path(value)
     if not isinstance(value, str):
-        raise TypeError(
+        raise LogfireArgumentTypeError(
             f"an export destination must be a str, os.PathLike or UPath, not {type(value).__name__}"
         )
     match = _URL_SCHEME.match(value)
@@ -54,7 +54,7 @@ def to_upath_or_path(value: Destination) -> Target:
 def _file_url_to_path(url: str) -> str:
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):
-        raise ValueError(f"file URL with a remote host is not supported: {display_path(url)}")
+        raise LogfireConfigError(f"file URL with a remote host is not supported: {display_path(url)}")
     return url2pathname(parts.path)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from airflow_provider_logfire.writers.errors import SchemaMismatchError
+from airflow_provider_logfire.exceptions import SchemaMismatchError
 from airflow_provider_logfire.writers.type_families import LISTS, STRINGS, VARIABLE_BINARIES, is_any
 
 

@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from upath import UPath
 
-from airflow_provider_logfire.writers.errors import DestinationError
+from airflow_provider_logfire.exceptions import DestinationError
 from airflow_provider_logfire.writers.paths import display_path
 
 log = logging.getLogger(__name__)

@@ -22,6 +22,7 @@ import json
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from airflow_provider_logfire.exceptions import SchemaMismatchError
 from airflow_provider_logfire.writers.type_families import LISTS, STRINGS, VARIABLE_BINARIES, is_any
 
 _TEXT = pa.large_string()
@@ -165,7 +166,7 @@ def json_values(array: pa.Array) -> pa.Array:
         children = array.flatten()
         encoded = _mask_nulls(array, json_object([f.name for f in data_type], children, len(array)))
     else:
-        raise TypeError(f"cannot write Arrow type {data_type} as JSON")
+        raise SchemaMismatchError(f"cannot write Arrow type {data_type} as JSON")
     return encoded.fill_null("null")
 
 

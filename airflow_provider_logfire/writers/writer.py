@@ -19,13 +19,18 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
+from airflow_provider_logfire.exceptions import (
+    DestinationError,
+    DestinationExistsError,
+    ExportStateError,
+    LogfireConfigError,
+)
 from airflow_provider_logfire.writers.encoders import (
     CHUNK_ROWS,
     DEFAULT_ROW_GROUP_ROWS,
     BatchEncoder,
     make_encoder,
 )
-from airflow_provider_logfire.writers.errors import DestinationError, DestinationExistsError
 from airflow_provider_logfire.writers.formats import ResolvedFormat, resolve_format
 from airflow_provider_logfire.writers.if_exists import IfExists, check_if_exists
 from airflow_provider_logfire.writers.paths import (
@@ -229,7 +234,7 @@ class ExportWriter:
 
     def _require_open(self) -> None:
         if self._state != "open":
-            raise RuntimeError(f"export to {self.path} {_STATE_REASONS[self._state]}")
+            raise ExportStateError(f"export to {self.path} {_STATE_REASONS[self._state]}")
 
     def _discard(self) -> None:
         if self._encoder is not None:
@@ -297,7 +302,7 @@ def open_resolved(
     """`open_export` for a destination, format and policy that the caller has already normalised
     and validated, so that one export checks each of them once."""
     if row_group_rows < 1:
-        raise ValueError(f"row_group_rows must be at least 1, not {row_group_rows}")
+        raise LogfireConfigError(f"row_group_rows must be at least 1, not {row_group_rows}")
     if if_exists == "fail" and destination_exists(destination):
         raise DestinationExistsError(display_path(destination))
     return ExportWriter(

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.ipc
 import pytest
 
-from airflow_provider_logfire.client.errors import LogfireIncompleteResponseError, LogfireQueryError
 from airflow_provider_logfire.client.streams import NdjsonDecoder, iter_arrow_batches, read_arrow_table
+from airflow_provider_logfire.exceptions import LogfireIncompleteResponseError, LogfireQueryError
 
 
 def _stream(batches: int, rows: int = 100) -> tuple[bytes, list[int]]:

@@ -11,7 +11,7 @@ import pyarrow as pa
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import run_local_server
 
-DAG_FILE = Path(__file__).parent / "dags" / "logfire_common_sql.py"
+DAG_FILE = Path(__file__).parent.parent / "dags" / "logfire_common_sql.py"
 TOKEN = "pylf_v1_us_CoMmOnSqLtOkEn3"
 END = datetime(2026, 11, 27, tzinfo=timezone.utc)
 

@@ -24,8 +24,7 @@ from airflow_provider_logfire.client import LogfireClient
 from airflow_provider_logfire.core.exporter import ExportPlan, WindowExporter
 from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.local.testing import LocalServer
-
-from .conftest import (
+from tests.support.dag_tasks import (
     DAGS_DIR,
     DAY_END,
     DAY_START,

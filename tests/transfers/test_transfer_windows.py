@@ -24,8 +24,7 @@ import pytest
 
 from airflow_provider_logfire.client import LogfireClient
 from airflow_provider_logfire.local.testing import LocalServer
-
-from .conftest import (
+from tests.support.dag_tasks import (
     BAD_TOKEN,
     DAGS_DIR,
     DAY_END,

@@ -22,8 +22,7 @@ import pytest
 from airflow_provider_logfire.client import LogfireClient
 from airflow_provider_logfire.local.faults import Fault, FaultProxy, fault_proxy
 from airflow_provider_logfire.local.testing import LocalServer
-
-from .conftest import (
+from tests.support.dag_tasks import (
     DAGS_DIR,
     DAY_END,
     DAY_START,
