@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from airflow_provider_logfire.local import encoders, otlp
+from airflow_provider_logfire.local import otlp, responses
 from airflow_provider_logfire.local.engine import (
     InvalidParameterError,
     LoadError,
@@ -42,7 +42,7 @@ from airflow_provider_logfire.local.engine import (
     LocalQueryError,
     QueryResult,
 )
-from airflow_provider_logfire.local.schema import schemas_document
+from airflow_provider_logfire.local.tables import schemas_document
 
 MAX_LIMIT = 10_000
 V1_DEFAULT_LIMIT = 500
@@ -50,13 +50,13 @@ V2_DEFAULT_LIMIT = 100
 #: Paths answered without a token.
 PUBLIC_PATHS = frozenset({"/health"})
 
-_V1_FORMATS = (encoders.JSON, encoders.CSV, encoders.ARROW)
-_V2_FORMATS = (encoders.JSON, encoders.NDJSON, encoders.CSV, encoders.ARROW)
+_V1_FORMATS = (responses.JSON, responses.CSV, responses.ARROW)
+_V2_FORMATS = (responses.JSON, responses.NDJSON, responses.CSV, responses.ARROW)
 _MEDIA_TYPES = {
-    encoders.JSON: "application/json",
-    encoders.NDJSON: "application/x-ndjson",
-    encoders.CSV: "text/csv; charset=utf-8",
-    encoders.ARROW: encoders.ARROW,
+    responses.JSON: "application/json",
+    responses.NDJSON: "application/x-ndjson",
+    responses.CSV: "text/csv; charset=utf-8",
+    responses.ARROW: responses.ARROW,
 }
 #: A time of day, then a space where a URL-decoded `+` was, then the offset.
 _UNESCAPED_PLUS = re.compile(r"^(.*\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
@@ -104,7 +104,7 @@ def create_app(
         try:
             chosen = _negotiate(request, _V2_FORMATS)
             query = _v2_query(await request.body())
-            if query.explain and chosen != encoders.NDJSON:
+            if query.explain and chosen != responses.NDJSON:
                 raise _invalid(
                     ("body", "explain"),
                     "explain is only supported with Accept: application/x-ndjson",
@@ -300,7 +300,7 @@ def _unprocessable(errors: list[dict[str, Any]]) -> _Rejected:
 
 
 def _negotiate(request: Request, offered: tuple[str, ...]) -> str:
-    chosen = encoders.negotiate(request.headers.get("accept"), offered)
+    chosen = responses.negotiate(request.headers.get("accept"), offered)
     if chosen is None:
         detail = (
             f"None of the media types in the Accept header is supported; use one of: {', '.join(offered)}"
@@ -462,17 +462,17 @@ async def _answer(engine: LocalEngine, query: _Query, chosen: str, *, version: i
 
 def _body(result: QueryResult, query: _Query, chosen: str, version: int) -> Iterator[bytes]:
     """The encoder for the negotiated format and API version, over the result's batches."""
-    if chosen == encoders.CSV:
-        return encoders.csv_stream(result.schema, result)
-    if chosen == encoders.ARROW:
-        return encoders.arrow_stream(result.schema, result)
-    if chosen == encoders.NDJSON:
-        return encoders.v2_ndjson(result.schema, result, plan=result.plan)
+    if chosen == responses.CSV:
+        return responses.csv_stream(result.schema, result)
+    if chosen == responses.ARROW:
+        return responses.arrow_stream(result.schema, result)
+    if chosen == responses.NDJSON:
+        return responses.v2_ndjson(result.schema, result, plan=result.plan)
     if version == 2:
-        return encoders.v2_json(result.schema, result, include_schema=query.include_schema)
+        return responses.v2_json(result.schema, result, include_schema=query.include_schema)
     if query.row_oriented:
-        return encoders.v1_json_rows(result.schema, result)
-    return encoders.v1_json_columns(result.schema, result)
+        return responses.v1_json_rows(result.schema, result)
+    return responses.v1_json_columns(result.schema, result)
 
 
 class _ResultResponse(StreamingResponse):

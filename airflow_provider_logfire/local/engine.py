@@ -31,14 +31,14 @@ import duckdb
 import pyarrow as pa
 
 from airflow_provider_logfire.local.loading import read_parquet
-from airflow_provider_logfire.local.schema import (
+from airflow_provider_logfire.local.sql_guard import SqlRefusedError, check_select
+from airflow_provider_logfire.local.tables import (
     STORE_SCHEMA,
     TABLES,
     Table,
     create_table_sql,
     create_tables,
 )
-from airflow_provider_logfire.local.sql_guard import SqlRefusedError, check_select
 
 if TYPE_CHECKING:
     import os

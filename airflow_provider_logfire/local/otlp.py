@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from airflow_provider_logfire.local.schema import METRICS, RECORDS, Table
+from airflow_provider_logfire.local.tables import METRICS, RECORDS, Table
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message

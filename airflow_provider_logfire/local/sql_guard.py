@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
-from airflow_provider_logfire.local.schema import STORE_SCHEMA
+from airflow_provider_logfire.local.tables import STORE_SCHEMA
 
 #: DuckDB parses `WITH`, `FROM x`, `VALUES`, `DESCRIBE`, `SUMMARIZE` and `SHOW` as SELECT too.
 _ALLOWED = "SELECT"

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from airflow_provider_logfire.local.demo import DemoSummary, generate_demo
-from airflow_provider_logfire.local.schema import METRICS, RECORDS, STORE_SCHEMA, create_tables
+from airflow_provider_logfire.local.tables import METRICS, RECORDS, STORE_SCHEMA, create_tables
 
 END = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)
 DAYS = 3

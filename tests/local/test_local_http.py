@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from airflow_provider_logfire.local.engine import LocalEngine
-from airflow_provider_logfire.local.schema import schemas_document
+from airflow_provider_logfire.local.tables import schemas_document
 from airflow_provider_logfire.local.testing import LocalServer, run_local_server
 
 from .conftest import IN_WINDOW, T0, T1, window_body

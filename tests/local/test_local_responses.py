@@ -8,8 +8,8 @@ from datetime import date, datetime, timezone
 import pyarrow as pa
 import pytest
 
-from airflow_provider_logfire.local import encoders
-from airflow_provider_logfire.local.encoders import ARROW, CSV, JSON, NDJSON
+from airflow_provider_logfire.local import responses
+from airflow_provider_logfire.local.responses import ARROW, CSV, JSON, NDJSON
 
 V2_OFFERS = (JSON, NDJSON, CSV, ARROW)
 
@@ -34,7 +34,7 @@ V2_OFFERS = (JSON, NDJSON, CSV, ARROW)
     ],
 )
 def test_negotiate(accept: str | None, chosen: str | None) -> None:
-    assert encoders.negotiate(accept, V2_OFFERS) == chosen
+    assert responses.negotiate(accept, V2_OFFERS) == chosen
 
 
 @pytest.mark.parametrize(
@@ -70,14 +70,14 @@ def test_negotiate(accept: str | None, chosen: str | None) -> None:
     ],
 )
 def test_type_names_are_arrow_serde_names(data_type: pa.DataType, v2: object, v1: object) -> None:
-    assert encoders.data_type_json(data_type) == v2
-    assert encoders.data_type_json(data_type, v1=True) == v1
+    assert responses.data_type_json(data_type) == v2
+    assert responses.data_type_json(data_type, v1=True) == v1
 
 
 def test_nested_fields_use_the_version_key() -> None:
     nested = pa.struct([("bounds", pa.list_(pa.float64()))])
-    v2 = json.dumps(encoders.data_type_json(nested))
-    v1 = json.dumps(encoders.data_type_json(nested, v1=True))
+    v2 = json.dumps(responses.data_type_json(nested))
+    v1 = json.dumps(responses.data_type_json(nested, v1=True))
     assert '"data_type"' in v2 and '"datatype"' not in v2
     assert '"datatype"' in v1 and '"data_type"' not in v1 and "dict_id" not in v1
 
@@ -98,7 +98,7 @@ def typed_batch() -> pa.RecordBatch:
 
 
 def test_json_values_follow_logfire() -> None:
-    rows = encoders.json_rows(typed_batch())
+    rows = responses.json_rows(typed_batch())
     assert rows[0] == {
         "ts": "2026-11-27T00:00:00.000000Z",
         "ns": "1970-01-01T00:00:00.000001Z",
@@ -113,13 +113,13 @@ def test_json_values_follow_logfire() -> None:
 
 
 def test_json_values_of_a_sliced_batch() -> None:
-    rows = encoders.json_rows(typed_batch().slice(1))
+    rows = responses.json_rows(typed_batch().slice(1))
     assert len(rows) == 1 and rows[0]["ok"] is False and rows[0]["bounds"] == []
 
 
 def test_csv_body() -> None:
     batch = typed_batch()
-    text = b"".join(encoders.csv_stream(batch.schema, [batch, batch.slice(0, 1)])).decode()
+    text = b"".join(responses.csv_stream(batch.schema, [batch, batch.slice(0, 1)])).decode()
     table = list(csv.reader(io.StringIO(text)))
     assert table[0] == batch.schema.names
     assert table[1][:4] == [
@@ -135,12 +135,12 @@ def test_csv_body() -> None:
 
 def test_csv_of_no_rows_still_has_its_header() -> None:
     schema = typed_batch().schema
-    assert b"".join(encoders.csv_stream(schema, [])).decode().strip().split(",")[0] == '"ts"'
+    assert b"".join(responses.csv_stream(schema, [])).decode().strip().split(",")[0] == '"ts"'
 
 
 def test_arrow_stream_round_trips_batch_by_batch() -> None:
     batch = typed_batch()
-    chunks = list(encoders.arrow_stream(batch.schema, [batch, batch]))
+    chunks = list(responses.arrow_stream(batch.schema, [batch, batch]))
     assert len(chunks) >= 3  # schema, then one chunk per batch, then the end marker
     table = pa.ipc.open_stream(b"".join(chunks)).read_all()
     assert table.num_rows == 4 and table.schema == batch.schema
@@ -153,7 +153,7 @@ def test_ndjson_turns_a_late_failure_into_an_error_line() -> None:
         yield batch
         raise RuntimeError("disk on fire")
 
-    lines = [json.loads(line) for line in b"".join(encoders.v2_ndjson(batch.schema, failing())).splitlines()]
+    lines = [json.loads(line) for line in b"".join(responses.v2_ndjson(batch.schema, failing())).splitlines()]
     assert [line["type"] for line in lines] == ["schema", "data", "error"]
     assert lines[0]["fields"][0] == {
         "name": "ts",
@@ -165,6 +165,6 @@ def test_ndjson_turns_a_late_failure_into_an_error_line() -> None:
 
 def test_v1_column_orientation_gathers_values_per_column() -> None:
     batch = typed_batch()
-    body = json.loads(b"".join(encoders.v1_json_columns(batch.schema, [batch, batch])))
+    body = json.loads(b"".join(responses.v1_json_columns(batch.schema, [batch, batch])))
     ok = next(c for c in body["columns"] if c["name"] == "ok")
     assert ok == {"name": "ok", "datatype": "Boolean", "nullable": True, "values": [True, False, True, False]}

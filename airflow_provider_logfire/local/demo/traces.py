@@ -1,9 +1,9 @@
 """The demo shop and the kinds of traces it produces, as plain data.
 
 Why: what the demo traffic looks like (services, routes, their child spans and logs, the failures
-and how often each occurs) changes for other reasons than the numpy/pyarrow machinery in `demo`
+and how often each occurs) changes for other reasons than the numpy/pyarrow machinery in `demo.records`
 that turns it into rows, and reads best on its own. Nothing here draws random numbers or builds
-Arrow arrays; `demo` validates `TEMPLATES` with `check_template` and flattens them into arrays.
+Arrow arrays; `demo.records` validates `TEMPLATES` with `check_template` and flattens them into arrays.
 
 How: a `Template` is one kind of trace: a weight (how often it occurs), a median duration and
 its rows as `Step`s, the root span first. Small helpers build the steps of each instrumentation
