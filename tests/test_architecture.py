@@ -20,7 +20,7 @@ AIRFLOW_FREE = ("core", "client", "writers", "dbapi", "local")
 AIRFLOW_TIER = ("hooks", "operators", "sensors", "triggers", "transfers", "_airflow")
 MAX_LINES = 600
 #: Modules that are mostly data (span templates, demo tables), not logic.
-DATA_TABLES = {"local/demo_traces.py"}
+DATA_TABLES = {"local/demo/traces.py"}
 TOP_LEVEL = {"__init__.py", "get_provider_info.py", "exceptions.py"}
 
 
