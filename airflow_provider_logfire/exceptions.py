@@ -18,6 +18,7 @@
     │   ├── LogfireRateLimitError .............. 429 (retryable)
     │   └── LogfireServerError ................. 5xx or a proxy's error page (retryable)
     ├── CrowdedInstantError (ValueError) ....... a full page of rows shares one timestamp
+    ├── EmptyExportError ....................... the window has no rows and `on_empty="fail"`
     ├── WriterError ............................ an export file cannot be written
     │   ├── DestinationError (OSError) ......... the destination cannot be written (path + reason)
     │   │   └── DestinationExistsError (FileExistsError)  and `if_exists="fail"`
@@ -44,6 +45,7 @@ __all__ = [
     "CrowdedInstantError",
     "DestinationError",
     "DestinationExistsError",
+    "EmptyExportError",
     "ExportStateError",
     "IndivisibleWindowError",
     "LogfireAPIError",
@@ -196,6 +198,10 @@ class CrowdedInstantError(LogfireError, ValueError):
     def __init__(self, message: str, *, instant: datetime) -> None:
         super().__init__(message)
         self.instant = instant
+
+
+class EmptyExportError(LogfireError):
+    """The export's window holds no rows and the export was told to fail then (`on_empty="fail"`)."""
 
 
 class WriterError(LogfireError):

@@ -85,7 +85,8 @@ def export_ours() -> None:
     import pyarrow  # noqa: F401
 
     from airflow_provider_logfire.client import LogfireClient
-    from airflow_provider_logfire.core.exporter import ExportPlan, WindowExporter, export_window
+    from airflow_provider_logfire.core.exporter import export_window
+    from airflow_provider_logfire.core.paging import ExportPlan, WindowExporter
     from airflow_provider_logfire.core.planning import piece_sql, request_bounds
     from airflow_provider_logfire.core.windows import TimeWindow
 

@@ -31,7 +31,8 @@ ALLOWED = {
     "airflow_provider_logfire.transfers.logfire_to_file",
     "airflow_provider_logfire.writers",
     "airflow_provider_logfire.writers.formats",
-    "airflow_provider_logfire.writers.if_exists",
+    "airflow_provider_logfire.writers.layout",
+    "airflow_provider_logfire.writers.policies",
 }
 
 _PROBE = """

@@ -10,9 +10,13 @@ except ImportError:  # pragma: no cover - Airflow 3.0
     from airflow.sensors.base import BaseSensorOperator  # type: ignore[no-redef]
 
 try:
-    from airflow.sdk.exceptions import AirflowException
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.exceptions import AirflowException  # type: ignore[no-redef]
+    from airflow.exceptions import (  # type: ignore[no-redef]
+        AirflowException,
+        AirflowFailException,
+        AirflowSkipException,
+    )
 
 try:
     from airflow.sdk.configuration import conf
@@ -25,4 +29,13 @@ def default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
-__all__ = ["AirflowException", "BaseHook", "BaseOperator", "BaseSensorOperator", "conf", "default_deferrable"]
+__all__ = [
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSkipException",
+    "BaseHook",
+    "BaseOperator",
+    "BaseSensorOperator",
+    "conf",
+    "default_deferrable",
+]

@@ -1,87 +1,46 @@
-"""Exporting a time window exactly, past the query API's 10,000-row page cap.
+"""Exporting a time window to files: the one entry point of the job, `export_window`.
 
-How it stays exact whatever the server does at its bounds:
-1. One aggregated query counts rows per time bucket of the window (a plan, not a promise).
-2. Buckets are packed into pieces expected to hold well under the cap.
-3. Each piece is fetched with SQL that itself keeps `time_column >= start AND time_column < end`,
-   while the API's own `min_timestamp`/`max_timestamp` are a slightly wider superset, so neither
-   an inclusive nor an exclusive server bound can drop or double a row at a piece edge.
-4. A piece that still comes back full (== the cap, maybe truncated) is not thrown away: its SQL
-   orders by the time column, so a full page holds every row before its last instant; those rows
-   are kept and the piece continues from that instant. (A page that did not come back in time
-   order is halved and fetched again instead.) Either way down to a single microsecond: a full
-   page at one instant is an error, never a silent cut.
+    with LogfireClient.from_token(token) as client:
+        summary = export_window(client, ExportPlan("SELECT * FROM records", window), "day.parquet")
 
-Pieces are fetched concurrently by a small thread pool and written in time order; memory is
-bounded by the pieces in flight, not by the window.
-
-`export_window(client, plan, destination)` is the one entry point for the whole job (the
-transfer, the docs, the benchmarks and the tests all call it): it checks the options and the
-destination once, removes what a killed attempt left behind, streams the pieces into the writer
-and returns an `ExportSummary`.
+The transfer, the docs, the benchmarks and the tests all call it. It checks the options and the
+destination once, removes what a killed attempt left behind, runs the exact paging engine
+(`core.paging`) into one file or a file set (`writers`), and returns an `ExportSummary`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_logfire.client.settings import MAX_LIMIT
-from airflow_provider_logfire.core.planning import (
-    BOUND_PADDING,
-    DEFAULT_TARGET_ROWS,
-    bucket_count_sql,
-    choose_bucket,
-    piece_sql,
-    plan_pieces,
-    request_bounds,
-    split_full_piece,
-)
+from airflow_provider_logfire.core.paging import ExportPlan, ExportStats, WindowExporter
 from airflow_provider_logfire.core.windows import TimeWindow
-from airflow_provider_logfire.exceptions import LogfireConfigError
+from airflow_provider_logfire.exceptions import EmptyExportError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from airflow_provider_logfire.client import LogfireClient
-    from airflow_provider_logfire.writers.paths import Destination
+    from airflow_provider_logfire.writers.formats import ResolvedFormat
+    from airflow_provider_logfire.writers.layout import SetLayout
+    from airflow_provider_logfire.writers.paths import Destination, Target
+    from airflow_provider_logfire.writers.policies import IfExists
+
+__all__ = [
+    "ROW_GROUP_ROWS",
+    "ExportPlan",
+    "ExportSummary",
+    "WindowExporter",
+    "export_window",
+]
 
 log = logging.getLogger(__name__)
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: Parquet row group size for exports: one page. Larger groups would make the writer hold
 #: several pieces' rows on top of those in flight; this keeps a 1,000,000-row export within
 #: about 1.5x the peak memory of a 10,000-row one (see `make bench`).
 ROW_GROUP_ROWS = MAX_LIMIT
-
-
-@dataclass(frozen=True)
-class ExportPlan:
-    """What the exporter will ask for: the user's SQL, over a window, cut at a time column."""
-
-    sql: str
-    window: TimeWindow
-    time_column: str = "start_timestamp"
-    environment: Sequence[str] | None = None
-    timezone: str | None = None
-    max_concurrency: int = 4
-    page_limit: int = MAX_LIMIT
-    #: Planned rows per piece: headroom under the cap for rows that arrive between count and fetch.
-    target_rows: int = DEFAULT_TARGET_ROWS
-
-    def __post_init__(self) -> None:
-        if self.max_concurrency < 1:
-            raise LogfireConfigError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
-        if not 1 <= self.target_rows < self.page_limit <= MAX_LIMIT:
-            raise LogfireConfigError(
-                f"target_rows must be below page_limit, which must be at most {MAX_LIMIT:,}"
-            )
 
 
 @dataclass(frozen=True)
@@ -98,11 +57,16 @@ class ExportSummary:
     window: TimeWindow
     #: True when `if_exists="skip"` kept an existing destination: nothing was written.
     skipped: bool = False
+    #: True when the window had no rows and `on_empty="skip"`: nothing was written.
+    empty: bool = False
+    #: For a file set: its root folder and its `_SUCCESS` manifest.
+    root: str | None = None
+    manifest: str | None = None
 
     def as_xcom(self) -> dict[str, Any]:
-        """The documented XCom: `path` (the first file), `files`, counts and the window's bounds."""
+        """The documented XCom: `path` (the file, or a set's root), `files`, counts, the window."""
         summary: dict[str, Any] = {
-            "path": self.files[0] if self.files else None,
+            "path": self.root if self.root is not None else (self.files[0] if self.files else None),
             "files": list(self.files),
             "format": self.format,
             "rows": self.rows,
@@ -111,8 +75,12 @@ class ExportSummary:
             "min_timestamp": self.window.start.isoformat(),
             "max_timestamp": self.window.end.isoformat(),
         }
+        if self.manifest is not None:
+            summary["manifest"] = self.manifest
         if self.skipped:
             summary["skipped"] = True
+        if self.empty:
+            summary["empty"] = True
         return summary
 
 
@@ -124,281 +92,172 @@ def export_window(
     format: str = "parquet",
     compression: str | None = None,
     if_exists: str = "replace",
+    max_rows_per_file: int | None = None,
+    partition_by: Sequence[str] | None = None,
+    on_empty: str = "write",
     progress_interval: float = 10.0,
 ) -> ExportSummary:
     """Export every row of `plan` to `destination`, exactly, published only when complete.
 
     `destination` is a local path, a `file://` URL or a `UPath` (Airflow's `ObjectStoragePath`).
-    `format`/`compression`/`if_exists` are those of `writers.open_export`. Temporary siblings left
-    by a killed earlier attempt are removed first; with `if_exists="skip"` and an existing file
-    nothing is fetched. Raises `ValueError` for bad options before any request is sent.
+    `format`/`compression`/`if_exists` are those of `writers.open_export`. With `max_rows_per_file`,
+    `partition_by` or a `{part}` in the file name the export is a file set (see
+    `writers.file_set`), published as a unit with a `_SUCCESS` manifest. `on_empty` says what a
+    window without rows gives: a file with the columns ("write"), nothing (`empty=True`, "skip"),
+    or an `EmptyExportError` ("fail"). Temporary files left by a killed earlier attempt are removed
+    first; with `if_exists="skip"` and an existing file or set nothing is fetched. Raises
+    `LogfireConfigError` for bad options before any request is sent.
     """
     from airflow_provider_logfire.writers.formats import resolve_format
-    from airflow_provider_logfire.writers.if_exists import check_if_exists
+    from airflow_provider_logfire.writers.layout import SetLayout
     from airflow_provider_logfire.writers.paths import display_path, to_upath_or_path
-    from airflow_provider_logfire.writers.staging import remove_stale_temporaries
-    from airflow_provider_logfire.writers.writer import check_destination, open_resolved
+    from airflow_provider_logfire.writers.policies import check_if_exists, check_on_empty
 
     resolved = resolve_format(format, compression)
     policy = check_if_exists(if_exists)
+    check_on_empty(on_empty)
     target = to_upath_or_path(destination)
-    shown = display_path(target)
-
-    def summary(*, rows: int = 0, requests: int = 0, size: int = 0, skipped: bool = False) -> ExportSummary:
-        return ExportSummary(
-            files=(shown,),
-            format=resolved.name,
-            compression=resolved.compression,
-            rows=rows,
-            requests=requests,
-            bytes=size,
-            window=plan.window,
-            skipped=skipped,
-        )
-
-    for stale in remove_stale_temporaries(target):
-        log.warning("Removed %s, left by an earlier attempt that was killed mid-export", stale)
-    if not check_destination(target, policy):
-        log.info("%s exists and if_exists='skip': nothing to do", shown)
-        return summary(skipped=True)
-
-    log.info("Exporting %s from Logfire to %s (%s):\n%s", plan.window, shown, resolved.name, plan.sql)
-    exporter = WindowExporter(client, plan, progress_interval=progress_interval)
-    with open_resolved(target, resolved, if_exists=policy, row_group_rows=ROW_GROUP_ROWS) as writer:
-        stats = exporter.run(writer.write_batch)
-    result = writer.result
-    assert result is not None  # set by a commit that did not raise
-    if result.skipped:  # the file appeared while exporting, and if_exists="skip" keeps it
-        log.info("%s appeared during the export and if_exists='skip': kept it", shown)
-        return summary(requests=stats.requests, skipped=True)
-    log.info(
-        "Exported %s rows in %d request(s) to %s (%s bytes)",
-        f"{result.rows:,}",
-        stats.requests,
-        result.path,
-        f"{result.bytes:,}",
-    )
-    return summary(rows=result.rows, requests=stats.requests, size=result.bytes)
+    layout = SetLayout.of(target.name, partition_by=partition_by, max_rows_per_file=max_rows_per_file)
+    job = _ExportJob(client, plan, resolved, policy, on_empty, progress_interval)
+    if layout.is_set:
+        return job.to_set(target.parent, layout)
+    return job.to_file(target, display_path(target))
 
 
-@dataclass
-class ExportStats:
-    """Counters reported as the task's XCom summary and in progress logs."""
+class _ExportJob:
+    """The steps `export_window` shares between one file and a file set."""
 
-    rows: int = 0
-    requests: int = 0
-    pieces_planned: int = 0
-    pieces_done: int = 0
-    splits: int = 0
-    expected_rows: int = 0
-    started: float = field(default_factory=time.monotonic)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def count_request(self) -> None:
-        with self._lock:
-            self.requests += 1
-
-
-class ExportProgress:
-    """Logs pieces done/total, rows, rows/s and ETA at most every `interval` seconds."""
-
-    def __init__(self, stats: ExportStats, *, interval: float = 10.0, logger: logging.Logger = log) -> None:
-        self.stats = stats
-        self.interval = interval
-        self.logger = logger
-        self._last = 0.0
-
-    def update(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < self.interval:
-            return
-        self._last = now
-        s = self.stats
-        elapsed = max(now - s.started, 1e-6)
-        rate = s.rows / elapsed
-        eta = ""
-        if s.expected_rows and rate > 0 and s.rows < s.expected_rows:
-            eta = f", ETA {(s.expected_rows - s.rows) / rate:.0f}s"
-        self.logger.info(
-            "Export progress: %d/%d pieces, %s rows (%s rows/s%s), %d requests",
-            s.pieces_done,
-            s.pieces_planned,
-            f"{s.rows:,}",
-            f"{rate:,.0f}",
-            eta,
-            s.requests,
-        )
-
-
-class WindowExporter:
-    """Runs an `ExportPlan` with a client, handing record batches to `sink` in time order."""
-
-    def __init__(self, client: LogfireClient, plan: ExportPlan, *, progress_interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        client: LogfireClient,
+        plan: ExportPlan,
+        resolved: ResolvedFormat,
+        policy: IfExists,
+        on_empty: str,
+        progress_interval: float,
+    ) -> None:
         self.client = client
         self.plan = plan
-        self.stats = ExportStats()
-        self.progress = ExportProgress(self.stats, interval=progress_interval)
+        self.resolved = resolved
+        self.policy = policy
+        self.on_empty = on_empty
+        self.progress_interval = progress_interval
 
-    # -- planning ---------------------------------------------------------------------------------
-
-    def plan_pieces(self) -> list[TimeWindow]:
-        """Pieces from one count-per-bucket query over the whole window."""
-        plan = self.plan
-        bucket = choose_bucket(plan.window)
-        sql = bucket_count_sql(plan.sql, time_column=plan.time_column, unit=bucket.unit, window=plan.window)
-        self.stats.count_request()
-        lo, hi = request_bounds(plan.window, BOUND_PADDING)
-        result = self.client.query_json_rows(
-            sql,
-            min_timestamp=lo,
-            max_timestamp=hi,
-            limit=MAX_LIMIT,
-            timezone=None,
-            environment=plan.environment,
+    def summary(self, files: tuple[str, ...], **counts: Any) -> ExportSummary:
+        return ExportSummary(
+            files=files,
+            format=self.resolved.name,
+            compression=self.resolved.compression,
+            window=self.plan.window,
+            **{"rows": 0, "requests": 0, "bytes": 0, **counts},
         )
-        counts = [(row["bucket"], int(row["n"])) for row in result["rows"]]
-        pieces = plan_pieces(plan.window, counts, bucket, target_rows=plan.target_rows)
-        self.stats.pieces_planned = len(pieces)
-        self.stats.expected_rows = sum(p.expected_rows for p in pieces)
-        log.info(
-            "Planned %d piece(s) for %s: about %s rows counted in %s buckets",
-            len(pieces),
-            plan.window,
-            f"{self.stats.expected_rows:,}",
-            bucket.unit,
-        )
-        return [p.window for p in pieces]
 
-    # -- fetching ---------------------------------------------------------------------------------
+    def to_file(self, target: Target, shown: str) -> ExportSummary:
+        from airflow_provider_logfire.writers.staging import remove_stale_temporaries
+        from airflow_provider_logfire.writers.writer import check_destination, open_resolved
 
-    def fetch_piece(self, piece: TimeWindow) -> list[pa.RecordBatch]:
-        """All rows of `piece`, split until no request comes back full."""
-        plan = self.plan
-        pending = [piece]
-        batches: list[pa.RecordBatch] = []
-        while pending:
-            current = pending.pop(0)
-            self.stats.count_request()
-            lo, hi = request_bounds(current, BOUND_PADDING)
-            table = self.client.query_arrow(
-                piece_sql(plan.sql, time_column=plan.time_column, piece=current),
-                min_timestamp=lo,
-                max_timestamp=hi,
-                limit=plan.page_limit,
-                timezone=plan.timezone,
-                environment=plan.environment,
+        for stale in remove_stale_temporaries(target):
+            log.warning("Removed %s, left by an earlier attempt that was killed mid-export", stale)
+        if not check_destination(target, self.policy):
+            log.info("%s exists and if_exists='skip': nothing to do", shown)
+            return self.summary((shown,), skipped=True)
+        self._announce(shown)
+        writer = open_resolved(target, self.resolved, if_exists=self.policy, row_group_rows=ROW_GROUP_ROWS)
+        try:
+            stats = WindowExporter(self.client, self.plan, progress_interval=self.progress_interval).run(
+                writer.write_batch
             )
-            if table.num_rows >= plan.page_limit:
-                with self.stats._lock:
-                    self.stats.splits += 1
-                resume = _resume_after_full_page(table, plan.time_column, current)
-                if resume is None:
-                    log.info(
-                        "Piece %s came back full (%d rows): splitting it in two", current, table.num_rows
-                    )
-                    pending[:0] = list(split_full_piece(current))
-                    continue
-                kept, rest = resume
-                log.info(
-                    "Piece %s came back full (%d rows): keeping the %d before %s, fetching the rest",
-                    current,
-                    table.num_rows,
-                    kept.num_rows,
-                    rest.start.isoformat(),
-                )
-                batches.extend(kept.to_batches())
-                pending.insert(0, rest)
-                continue
-            # An empty answer still carries its columns: keep one empty batch so the file gets them.
-            batches.extend(table.to_batches() or [_empty_batch(table)])
-        return batches
+            if not stats.rows and self.on_empty != "write":
+                writer.abort()
+                return self._empty(stats, (shown,))
+            result = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        if result.skipped:  # the file appeared while exporting, and if_exists="skip" keeps it
+            log.info("%s appeared during the export and if_exists='skip': kept it", shown)
+            return self.summary((shown,), requests=stats.requests, skipped=True)
+        self._report(result.rows, stats.requests, result.path, result.bytes)
+        return self.summary((shown,), rows=result.rows, requests=stats.requests, bytes=result.bytes)
 
-    def run(self, sink: Callable[[pa.RecordBatch], Any]) -> ExportStats:
-        """Plan, fetch concurrently, and feed `sink` every batch in time order."""
-        pieces = self.plan_pieces()
-        schema_given = False
-        for batches in self._ordered_results(pieces):
-            for batch in batches:
-                # Empty batches are skipped, except the first: a window without rows still gets
-                # a file with the query's columns.
-                if batch.num_rows or not schema_given:
-                    sink(batch)
-                    schema_given = True
-                    self.stats.rows += batch.num_rows
-            self.stats.pieces_done += 1
-            self.progress.update()
-        self.progress.update(force=True)
-        return self.stats
+    def to_set(self, root: Target, layout: SetLayout) -> ExportSummary:
+        from airflow_provider_logfire.writers.file_set import (
+            FileSetWriter,
+            check_set_destination,
+            remove_stale_set_temporaries,
+        )
+        from airflow_provider_logfire.writers.paths import display_path
 
-    def _ordered_results(self, pieces: list[TimeWindow]) -> Iterator[list[pa.RecordBatch]]:
-        """Results of `fetch_piece` in piece order, with at most `2 * max_concurrency` pieces held.
+        shown = display_path(root)
+        for stale in remove_stale_set_temporaries(root, layout):
+            log.warning("Removed %s, left by an earlier attempt that was killed mid-export", stale)
+        if not check_set_destination(root, self.policy):
+            log.info("A file set exists at %s and if_exists='skip': nothing to do", shown)
+            return self.summary((), skipped=True, root=shown)
+        self._announce(
+            f"{shown} (a file set: {layout.name_template}, partition_by={list(layout.partition_by)})"
+        )
+        writer = FileSetWriter(
+            root,
+            layout,
+            self.resolved,
+            time_column=self.plan.time_column,
+            if_exists=self.policy,
+            row_group_rows=ROW_GROUP_ROWS,
+        )
+        try:
+            stats = WindowExporter(self.client, self.plan, progress_interval=self.progress_interval).run(
+                writer.write_batch
+            )
+            if not stats.rows and self.on_empty != "write":
+                writer.abort()
+                return self._empty(stats, (), root=shown)
+            result = writer.commit(self._manifest())
+        except BaseException:
+            writer.abort()
+            raise
+        if result.skipped:
+            return self.summary(
+                (), requests=stats.requests, skipped=True, root=shown, manifest=result.manifest
+            )
+        self._report(result.rows, stats.requests, f"{len(result.files)} file(s) under {shown}", result.bytes)
+        return self.summary(
+            result.paths(),
+            rows=result.rows,
+            requests=stats.requests,
+            bytes=result.bytes,
+            root=shown,
+            manifest=result.manifest,
+        )
 
-        A piece is submitted only when it is within that distance of the next one to write: the
-        workers stay busy past one slow piece, yet finished pieces cannot pile up without bound.
-        """
-        workers = self.plan.max_concurrency
-        ahead = 2 * workers
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="logfire-export") as pool:
-            futures: dict[int, Future[list[pa.RecordBatch]]] = {}
-            next_submit = 0
-            next_yield = 0
-            try:
-                while next_yield < len(pieces):
-                    while next_submit < len(pieces) and next_submit < next_yield + ahead:
-                        futures[next_submit] = pool.submit(self.fetch_piece, pieces[next_submit])
-                        next_submit += 1
-                    head = futures[next_yield]
-                    if not head.done():
-                        wait([head, *futures.values()], return_when=FIRST_COMPLETED)
-                        # Surface a failure from any piece at once instead of after the ones before it.
-                        for fut in futures.values():
-                            if fut.done() and fut.exception() is not None:
-                                raise fut.exception()  # type: ignore[misc]
-                        continue
-                    yield head.result()
-                    del futures[next_yield]
-                    next_yield += 1
-            finally:
-                for fut in futures.values():
-                    fut.cancel()
+    def _manifest(self) -> dict[str, Any]:
+        window = self.plan.window
+        return {
+            "window": {"min_timestamp": window.start.isoformat(), "max_timestamp": window.end.isoformat()},
+            "time_column": self.plan.time_column,
+            "sql": self.plan.sql,
+        }
 
+    def _empty(self, stats: ExportStats, files: tuple[str, ...], **extra: Any) -> ExportSummary:
+        if self.on_empty == "fail":
+            raise EmptyExportError(
+                f"no rows in {self.plan.window} for the export query, and on_empty='fail'; "
+                "nothing was written. Check the window and the SQL, or use on_empty='write' or 'skip'."
+            )
+        log.info("No rows in %s and on_empty='skip': nothing was written", self.plan.window)
+        return self.summary((), requests=stats.requests, empty=True, **extra)
 
-def _empty_batch(table: pa.Table) -> pa.RecordBatch:
-    """A zero-row batch with `table`'s columns."""
-    import pyarrow as pa
+    def _announce(self, shown: str) -> None:
+        log.info(
+            "Exporting %s from Logfire to %s (%s):\n%s",
+            self.plan.window,
+            shown,
+            self.resolved.name,
+            self.plan.sql,
+        )
 
-    return pa.RecordBatch.from_pylist([], schema=table.schema)
-
-
-def _resume_after_full_page(
-    table: pa.Table, time_column: str, piece: TimeWindow
-) -> tuple[pa.Table, TimeWindow] | None:
-    """The rows of a full page that are surely complete, and the rest of the piece to fetch.
-
-    A full page is the first `limit` rows of the piece in time order (its SQL ends with
-    `ORDER BY time_column`), so every row before its last instant is in it, while rows at that
-    instant may have been cut. Returns None when the page is not visibly in time order (the
-    server did not keep the ORDER BY), so the caller halves the piece instead of trusting it.
-    Raises `CrowdedInstantError` when the whole page shares the piece's first microsecond.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if time_column not in table.column_names:
-        return None
-    column = table.column(time_column)
-    if not pa.types.is_timestamp(column.type) or column.null_count or not len(column):
-        return None
-    # Microseconds since the epoch, floored: the finest resolution a piece can be cut at.
-    micros = pc.cast(column, pa.timestamp("us", column.type.tz), safe=False).cast(pa.int64())
-    if len(micros) > 1 and not pc.all(pc.greater_equal(micros[1:], micros[:-1])).as_py():
-        return None
-    last = micros[-1].as_py()
-    cut = _EPOCH + timedelta(microseconds=last)
-    if cut < piece.start:  # rows from before the piece: nothing about this page can be trusted
-        return None
-    if cut == piece.start:
-        # Only a one-microsecond piece can hold these rows, and it is full: report it as such.
-        split_full_piece(TimeWindow(piece.start, piece.start + timedelta(microseconds=1)))
-    kept = table.filter(pc.less(micros, pa.scalar(last, pa.int64())))
-    return kept, TimeWindow(cut, piece.end)
+    @staticmethod
+    def _report(rows: int, requests: int, where: str, size: int) -> None:
+        log.info(
+            "Exported %s rows in %d request(s) to %s (%s bytes)", f"{rows:,}", requests, where, f"{size:,}"
+        )

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_logfire._airflow.compat import BaseSensorOperator, default_deferrable
-
-try:
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.exceptions import AirflowFailException, AirflowSkipException  # type: ignore[no-redef]
+from airflow_provider_logfire._airflow.compat import (
+    AirflowFailException,
+    AirflowSkipException,
+    BaseSensorOperator,
+    default_deferrable,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -1,4 +1,4 @@
-"""LogfireToFileTransfer: export the run's time window to a file, exactly and atomically."""
+"""LogfireToFileTransfer: export the run's time window to a file or a file set, exactly and atomically."""
 
 from __future__ import annotations
 
@@ -14,22 +14,29 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
+def _has_template(value: Any) -> bool:
+    return isinstance(value, str) and "{{" in value
+
+
 class LogfireToFileTransfer(BaseOperator):
-    """Export every row of a query over the run's time window to one file.
+    """Export every row of a query over the run's time window to one file, or to a file set.
 
     The window is cut into pieces that each stay under the API's 10,000-row page cap, planned from
     one count-per-bucket query and fetched concurrently; the SQL of each piece keeps exact edges,
-    so no row is lost or doubled at a boundary. The file is written to a temporary sibling and
-    moved into place only when complete. Returns `ExportSummary.as_xcom()` as XCom:
-    `{"path", "files", "format", "rows", "requests", "bytes", "min_timestamp", "max_timestamp"}`.
+    so no row is lost or doubled at a boundary. Files are written to temporary siblings and moved
+    into place only when complete; a file set (`max_rows_per_file`, `partition_by`) is published
+    as a unit, with a `_SUCCESS` manifest written last. Returns `ExportSummary.as_xcom()` as XCom:
+    `{"path", "files", "format", "rows", "requests", "bytes", "min_timestamp", "max_timestamp"}`
+    (plus `"manifest"` for a set).
 
     :param destination: Local path, `file://` URL, or an object storage URL such as
-        `s3://bucket/logfire/date={{ ds }}/records.parquet` (templated).
+        `s3://bucket/logfire/date={{ ds }}/records.parquet` (templated). For a file set, the file
+        name may carry `{part}` (required with `max_rows_per_file`), e.g. `records-{part}.parquet`.
     :param sql: Query whose rows to export; must return `time_column` (templated, `.sql` allowed).
         Default: every column of `records`.
-    :param format: "parquet" (default), "csv", "jsonl" or "arrow".
+    :param format: "parquet" (default), "csv", "jsonl" or "arrow" (templated).
     :param compression: Per format: parquet snappy (default)/zstd/gzip/lz4/brotli/none;
-        csv and jsonl none (default)/gzip/zstd; arrow none (default)/lz4/zstd.
+        csv and jsonl none (default)/gzip/zstd; arrow none (default)/lz4/zstd (templated).
     :param logfire_conn_id: Connection of type `logfire` holding the read token.
     :param dest_conn_id: Airflow connection for the object storage destination (e.g. `aws_default`).
     :param min_timestamp: Start of the window (templated). Default: the run's data interval.
@@ -39,8 +46,16 @@ class LogfireToFileTransfer(BaseOperator):
     :param time_column: Column the window and the pieces are cut on: `start_timestamp` for
         `records`, `recorded_timestamp` for `metrics`.
     :param environment: Deployment environment name(s) to restrict to (v2 API; templated).
-    :param if_exists: "replace" (default), "skip" (do nothing if the file exists) or "fail".
+    :param if_exists: "replace" (default), "skip" (do nothing if the file, or the set's
+        `_SUCCESS`, exists) or "fail".
     :param max_concurrency: Pieces fetched at the same time (default 4).
+    :param max_rows_per_file: Write files of at most this many rows, numbered `{part}` from 00000
+        in time order (per partition). Default: no limit.
+    :param partition_by: Hive-style partition folders between the destination's folder and its
+        file name: `"day"`, `"hour"`, `"minute"` of the time column (UTC) and/or column names of the
+        query (which then leave the files, as Hive does). Default: none.
+    :param on_empty: What a window without rows gives: "write" (default; a file with the query's
+        columns), "skip" (nothing written, the task is skipped) or "fail".
     """
 
     template_fields: Sequence[str] = (
@@ -51,6 +66,8 @@ class LogfireToFileTransfer(BaseOperator):
         "environment",
         "logfire_conn_id",
         "dest_conn_id",
+        "format",
+        "compression",
     )
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql"}
@@ -72,15 +89,26 @@ class LogfireToFileTransfer(BaseOperator):
         environment: str | Sequence[str] | None = None,
         if_exists: str = "replace",
         max_concurrency: int = 4,
+        max_rows_per_file: int | None = None,
+        partition_by: Sequence[str] | None = None,
+        on_empty: str = "write",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        # Pure tables (no pyarrow): a bad format, compression or policy fails at DAG parse time.
+        # Pure tables (no pyarrow): a bad option fails at DAG parse time, unless a template decides
+        # it; `execute` checks everything again once it is rendered.
         from airflow_provider_logfire.writers.formats import resolve_format
-        from airflow_provider_logfire.writers.if_exists import check_if_exists
+        from airflow_provider_logfire.writers.layout import check_layout, check_partition_keys
+        from airflow_provider_logfire.writers.policies import check_if_exists, check_on_empty
 
-        resolve_format(format, compression)
+        if not (_has_template(format) or _has_template(compression)):
+            resolve_format(format, compression)
         check_if_exists(if_exists)
+        check_on_empty(on_empty)
+        if _has_template(str(destination).rpartition("/")[2]):
+            check_partition_keys(partition_by)
+        else:
+            check_layout(str(destination), partition_by=partition_by, max_rows_per_file=max_rows_per_file)
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise LogfireConfigError(f"max_concurrency must be a positive integer, got {max_concurrency!r}")
         self.destination = destination
@@ -96,6 +124,9 @@ class LogfireToFileTransfer(BaseOperator):
         self.environment = environment
         self.if_exists = if_exists
         self.max_concurrency = max_concurrency
+        self.max_rows_per_file = max_rows_per_file
+        self.partition_by = list(partition_by) if partition_by is not None else None
+        self.on_empty = on_empty
 
     def resolve_destination(self) -> Any:
         """A local `Path`, or an `ObjectStoragePath` bound to `dest_conn_id` for any other scheme."""
@@ -136,5 +167,12 @@ class LogfireToFileTransfer(BaseOperator):
                 format=self.format,
                 compression=self.compression,
                 if_exists=self.if_exists,
+                max_rows_per_file=self.max_rows_per_file,
+                partition_by=self.partition_by,
+                on_empty=self.on_empty,
             )
+        if summary.empty:
+            from airflow_provider_logfire._airflow.compat import AirflowSkipException
+
+            raise AirflowSkipException(f"No rows in {plan.window} and on_empty='skip': nothing was written")
         return summary.as_xcom()

@@ -4,7 +4,7 @@ Airflow-free: destinations are local paths, `file://` URLs or `upath.UPath`s (Ai
 `ObjectStoragePath` is one). See `writer.open_export` for the entry point and `staging` for the
 exact atomicity guarantees per kind of destination.
 
-The names below are loaded on first use: `formats` and `if_exists` are pure tables that an
+The names below are loaded on first use: `formats`, `policies` and `layout` are pure tables that an
 operator consults at DAG-parse time, and importing them must not pull in pyarrow or fsspec.
 """
 
@@ -21,8 +21,15 @@ if TYPE_CHECKING:
         WriterError,
     )
     from airflow_provider_logfire.writers.formats import FORMATS, ResolvedFormat, file_suffix, resolve_format
-    from airflow_provider_logfire.writers.if_exists import IF_EXISTS_CHOICES, IfExists, check_if_exists
     from airflow_provider_logfire.writers.paths import Destination, destination_exists, to_upath_or_path
+    from airflow_provider_logfire.writers.policies import (
+        IF_EXISTS_CHOICES,
+        ON_EMPTY_CHOICES,
+        IfExists,
+        OnEmpty,
+        check_if_exists,
+        check_on_empty,
+    )
     from airflow_provider_logfire.writers.writer import (
         ExportResult,
         ExportWriter,
@@ -40,9 +47,12 @@ _HOMES = {
     "ResolvedFormat": "formats",
     "file_suffix": "formats",
     "resolve_format": "formats",
-    "IF_EXISTS_CHOICES": "if_exists",
-    "IfExists": "if_exists",
-    "check_if_exists": "if_exists",
+    "IF_EXISTS_CHOICES": "policies",
+    "IfExists": "policies",
+    "check_if_exists": "policies",
+    "ON_EMPTY_CHOICES": "policies",
+    "OnEmpty": "policies",
+    "check_on_empty": "policies",
     "Destination": "paths",
     "destination_exists": "paths",
     "to_upath_or_path": "paths",
@@ -55,17 +65,20 @@ _HOMES = {
 __all__ = [
     "FORMATS",
     "IF_EXISTS_CHOICES",
+    "ON_EMPTY_CHOICES",
     "Destination",
     "DestinationError",
     "DestinationExistsError",
     "ExportResult",
     "ExportWriter",
     "IfExists",
+    "OnEmpty",
     "ResolvedFormat",
     "SchemaMismatchError",
     "WriterError",
     "check_destination",
     "check_if_exists",
+    "check_on_empty",
     "destination_exists",
     "file_suffix",
     "open_export",

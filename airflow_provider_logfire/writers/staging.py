@@ -56,6 +56,10 @@ class StagedFile(ABC):
         """Create the parent directories and the temporary file; return it open for writing."""
 
     @abstractmethod
+    def complete(self) -> None:
+        """Close the temporary file so that it is whole (fsynced, or its upload finished)."""
+
+    @abstractmethod
     def publish(self, *, overwrite: bool) -> bool:
         """Close the temporary file and move it into place.
 
@@ -95,6 +99,9 @@ class LocalStagedFile(StagedFile):
                 self.path, f"cannot create temporary file {self.temp_path}: {_reason(error)}"
             ) from error
         return self._file
+
+    def complete(self) -> None:
+        self._close(durable=True)
 
     def publish(self, *, overwrite: bool) -> bool:
         self._close(durable=True)
@@ -195,6 +202,14 @@ class FsspecStagedFile(StagedFile):
                 self.path, f"cannot create temporary file {self.temp_path}: {_reason(error)}"
             ) from error
         return self._file
+
+    def complete(self) -> None:
+        try:
+            self._close()  # completes the upload of the temporary object
+        except Exception as error:
+            raise DestinationError(
+                self.path, f"cannot finish the temporary file: {_reason(error)}"
+            ) from error
 
     def publish(self, *, overwrite: bool) -> bool:
         try:

@@ -32,7 +32,6 @@ from airflow_provider_logfire.writers.encoders import (
     make_encoder,
 )
 from airflow_provider_logfire.writers.formats import ResolvedFormat, resolve_format
-from airflow_provider_logfire.writers.if_exists import IfExists, check_if_exists
 from airflow_provider_logfire.writers.paths import (
     Destination,
     Target,
@@ -40,6 +39,7 @@ from airflow_provider_logfire.writers.paths import (
     display_path,
     to_upath_or_path,
 )
+from airflow_provider_logfire.writers.policies import IfExists, check_if_exists
 from airflow_provider_logfire.writers.schema import conform_batch
 from airflow_provider_logfire.writers.sinks import open_sink
 from airflow_provider_logfire.writers.staging import StagedFile, stage
@@ -81,8 +81,8 @@ def check_destination(destination: Target, if_exists: IfExists = "replace") -> b
 class ExportWriter:
     """One export in progress. Create it with `open_export`; not thread-safe.
 
-    States: open → committed, or open → aborted. A writer whose `write_batch` raised can only
-    be aborted, so a half-written export is never published.
+    States: open → (completed →) committed, or → aborted. A writer whose `write_batch` raised can
+    only be aborted, so a half-written export is never published.
     """
 
     def __init__(
@@ -101,7 +101,7 @@ class ExportWriter:
         self._schema = schema
         self._encoder: BatchEncoder | None = None
         self._rows = 0
-        self._state: Literal["open", "failed", "committed", "aborted"] = "open"
+        self._state: Literal["open", "failed", "completed", "committed", "aborted"] = "open"
         self.result: ExportResult | None = None
         raw = staged.open()
         try:
@@ -132,6 +132,11 @@ class ExportWriter:
         """Rows written so far."""
         return self._rows
 
+    @property
+    def bytes_written(self) -> int:
+        """Bytes that reached the file so far (its size, once complete)."""
+        return self._counter.bytes_written
+
     def write_batch(self, batch: pa.RecordBatch) -> None:
         """Append one batch; its schema must fit the export's (see `schema.conform_batch`)."""
         self._require_open()
@@ -147,6 +152,14 @@ class ExportWriter:
 
     def commit(self) -> ExportResult:
         """Finish the file and publish it at the destination; on failure, abort and re-raise."""
+        self.complete()
+        return self.publish()
+
+    def complete(self) -> None:
+        """Finish the file at its temporary path (footer written, bytes durable), still invisible.
+
+        A file set completes all its files before it publishes any of them.
+        """
         self._require_open()
         try:
             if self._encoder is None:
@@ -155,6 +168,19 @@ class ExportWriter:
             assert self._encoder is not None
             self._encoder.finish()
             self._sink.close()
+            self._staged.complete()
+        except BaseException as error:
+            self._discard()
+            self._state = "aborted"
+            _raise_as_destination_error(self.path, error)
+            raise
+        self._state = "completed"
+
+    def publish(self) -> ExportResult:
+        """Move the completed file into place (see `if_exists`); on failure, abort and re-raise."""
+        if self._state != "completed":
+            raise ExportStateError(f"export to {self.path} must be completed before it is published")
+        try:
             published = self._staged.publish(overwrite=self._if_exists == "replace")
         except BaseException as error:
             self._discard()
@@ -248,6 +274,7 @@ class ExportWriter:
 
 _STATE_REASONS = {
     "failed": "failed (a write raised): it can only be aborted",
+    "completed": "is complete: it can only be published or aborted",
     "committed": "is already committed",
     "aborted": "was aborted",
 }

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pyarrow as pa
 
 from airflow_provider_logfire.client import LogfireClient
-from airflow_provider_logfire.core.exporter import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.paging import ExportPlan, WindowExporter
 from airflow_provider_logfire.core.planning import CrowdedInstantError
 from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.local.engine import LocalEngine

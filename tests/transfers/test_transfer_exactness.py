@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_logfire.client import LogfireClient
-from airflow_provider_logfire.core.exporter import ExportPlan, WindowExporter
+from airflow_provider_logfire.core.paging import ExportPlan, WindowExporter
 from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.local.testing import LocalServer
 from tests.support.dag_tasks import (
