@@ -1,0 +1,60 @@
+"""Tests of `writers.paths`: destinations normalised to a local `Path` or a `UPath`, shown without secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from upath import UPath
+
+from airflow_provider_logfire.writers import destination_exists, to_upath_or_path
+from airflow_provider_logfire.writers.paths import display_path
+
+
+def test_to_upath_or_path() -> None:
+    assert to_upath_or_path("/tmp/x/records.parquet") == Path("/tmp/x/records.parquet")
+    assert to_upath_or_path("relative/records.parquet") == Path("relative/records.parquet")
+    assert to_upath_or_path("file:///tmp/a%20b/records.csv") == Path("/tmp/a b/records.csv")
+    assert to_upath_or_path("file://localhost/tmp/x.csv") == Path("/tmp/x.csv")
+    assert to_upath_or_path(Path("/tmp/y")) == Path("/tmp/y")
+    assert to_upath_or_path(UPath("file:///tmp/z.csv")) == Path("/tmp/z.csv")
+    assert type(to_upath_or_path(UPath("file:///tmp/z.csv"))) is type(Path("/tmp"))
+    remote = to_upath_or_path("memory://bucket/x.parquet")
+    assert isinstance(remote, UPath)
+    assert remote.protocol == "memory"
+    given = UPath("memory://bucket/y.parquet")
+    assert to_upath_or_path(given) is given
+    with pytest.raises(ValueError, match="remote host"):
+        to_upath_or_path("file://server/share/x.csv")
+
+
+def test_a_destination_of_another_type_is_rejected_by_name() -> None:
+    with pytest.raises(TypeError, match="must be a str, os.PathLike or UPath, not int"):
+        to_upath_or_path(42)  # type: ignore[arg-type]
+
+
+def test_display_path_hides_credentials() -> None:
+    assert display_path("s3://AKIA:very-secret@bucket/x.parquet") == "s3://***@bucket/x.parquet"
+    assert "secret" not in display_path("https://user:secret@example.com/x")
+
+
+def test_a_rejected_file_url_is_shown_without_its_credentials() -> None:
+    with pytest.raises(ValueError, match="remote host") as caught:
+        to_upath_or_path("file://admin:hunter2@server/x.csv")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_destination_exists_locally_and_on_fsspec(tmp_path: Path, memory_root: str) -> None:
+    local = tmp_path / "records.parquet"
+    remote = UPath(f"{memory_root}/records.parquet")
+    dangling = tmp_path / "dangling.parquet"
+    dangling.symlink_to(tmp_path / "gone")
+    assert not destination_exists(local)
+    assert not destination_exists(str(remote))
+    local.write_bytes(b"x")
+    remote.parent.mkdir(parents=True, exist_ok=True)
+    remote.write_bytes(b"x")
+    assert destination_exists(local)
+    assert destination_exists(f"file://{local}")
+    assert destination_exists(remote)
+    assert destination_exists(dangling)  # a link in the way is something that exists
