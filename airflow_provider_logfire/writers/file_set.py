@@ -235,6 +235,8 @@ class FileSetWriter:
     # -- publishing -------------------------------------------------------------------------------
 
     def _publish(self, marker: Target, manifest: Mapping[str, Any]) -> FileSetResult:
+        # Listed in time order (files finish in the order their partitions end, not begin).
+        self._completed.sort(key=lambda f: (f.first is None, f.first or datetime.min, f.relative))
         _remove(marker)  # from now until the new marker, readers know the set is incomplete
         for current in self._completed:
             current.writer.publish()

@@ -1,4 +1,4 @@
-"""Tests of `writers.if_exists`: the one place a destination policy is validated."""
+"""Tests of `writers.policies`: the one place a destination policy is validated."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import get_args
 
 import pytest
 
-from airflow_provider_logfire.writers.if_exists import IF_EXISTS_CHOICES, IfExists, check_if_exists
+from airflow_provider_logfire.writers.policies import IF_EXISTS_CHOICES, IfExists, check_if_exists
 
 
 @pytest.mark.parametrize("policy", ["replace", "skip", "fail"])
