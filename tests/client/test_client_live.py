@@ -176,6 +176,25 @@ def test_async_client_matches_sync(server, day):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+def test_zero_width_window_has_columns_and_no_rows(server, day, version):
+    """min_timestamp == max_timestamp is sent, not refused; the answer is empty but typed."""
+    noon = day["min_timestamp"] + (day["max_timestamp"] - day["min_timestamp"]) / 2
+    sql = "SELECT start_timestamp, span_name, level FROM records"
+    with client(server, version) as c:
+        table = c.query_arrow(sql, min_timestamp=noon, max_timestamp=noon)
+        rows = c.query_json_rows(sql, min_timestamp=noon, max_timestamp=noon)
+        csv_text = c.query_csv(sql, min_timestamp=noon, max_timestamp=noon)
+        around = c.query_json_rows(
+            "SELECT count(*) AS n FROM records", min_timestamp=noon, max_timestamp=day["max_timestamp"]
+        )
+    assert table.num_rows == 0 and table.schema.names == ["start_timestamp", "span_name", "level"]
+    assert table.schema.field("start_timestamp").type == pa.timestamp("us", "UTC")
+    assert rows["rows"] == [] and [col["name"] for col in rows["columns"]] == table.schema.names
+    assert list(csv.reader(io.StringIO(csv_text))) == [table.schema.names], "the header line alone"
+    assert around["rows"][0]["n"] > 0, "the instant itself holds data, so emptiness comes from the window"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 def test_bad_sql_shows_the_servers_message(server, day, version):
     with client(server, version) as c, pytest.raises(LogfireQueryError, match='"no_such_column"') as info:
         c.query_json_rows("SELECT no_such_column FROM records", **day)

@@ -179,9 +179,18 @@ def test_bad_time_bounds_are_interface_errors(conn, server):
         dbapi.connect(SECRET_TOKEN, server.url, max_timestamp=date(2024, 1, 1))
     cur = conn.cursor()
     cur.min_timestamp, cur.max_timestamp = DAY_END, DAY_START
-    with pytest.raises(dbapi.InterfaceError, match="earlier than max_timestamp") as raised:
+    with pytest.raises(dbapi.InterfaceError, match="must not be later than max_timestamp") as raised:
         cur.execute("SELECT 1")
     assert isinstance(raised.value.__cause__, LogfireConfigError)
+
+
+def test_zero_width_window_answers_columns_and_no_rows(conn, cur):
+    """min == max is a valid (empty) window on Logfire: the columns come back, the rows do not."""
+    noon = DAY_START + timedelta(hours=12)
+    cur.min_timestamp = cur.max_timestamp = noon
+    assert cur.execute("SELECT start_timestamp, message FROM records").fetchall() == []
+    assert cur.rowcount == 0
+    assert [d[0] for d in cur.description] == ["start_timestamp", "message"]
 
 
 def test_default_window_is_the_last_day_before_each_query(server):
