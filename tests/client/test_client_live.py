@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import logging
@@ -12,7 +11,6 @@ import pyarrow as pa
 import pytest
 
 from airflow_provider_logfire.client import (
-    AsyncLogfireClient,
     LogfireAuthError,
     LogfireBadRequestError,
     LogfireClient,
@@ -155,24 +153,6 @@ def test_gzip_bodies_are_decoded(server, day):
     with client(server) as c:
         text = c.query_csv("SELECT * FROM records", min_timestamp=day["min_timestamp"], limit=2000)
     assert text == raw.text
-
-
-def test_async_client_matches_sync(server, day):
-    async def run():
-        async with AsyncLogfireClient.from_token(server.token, base_url=server.url) as c:
-            info = await c.info()
-            rows = await c.query_json_rows(SERVICES_SQL, **day)
-            table = await c.query_arrow("SELECT * FROM records", limit=3000, **day)
-            streamed = [r async for r in c.iter_rows("SELECT span_id FROM records", limit=2500, **day)]
-            csv_text = await c.query_csv(SERVICES_SQL, **day)
-            return info, rows, table, streamed, csv_text
-
-    info, rows, table, streamed, csv_text = asyncio.run(run())
-    assert info["project_name"] == "demo"
-    assert rows["rows"] == expected_services(server, day)
-    assert table.num_rows == 3000
-    assert len(streamed) == 2500
-    assert next(csv.reader(io.StringIO(csv_text))) == ["service_name", "n"]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
