@@ -2,6 +2,7 @@
 
 - The Airflow-free tiers (`core/`, `client/`, `writers/`, `dbapi/`, `local/`) import neither
   Airflow nor the provider's Airflow tier, not even inside a function.
+- Every tier imports only the tiers below it (the table `MAY_IMPORT`).
 - No import circle between the package's modules.
 - No module is longer than 600 lines (generated demo-data tables aside).
 - Nothing loose at the package top but its face, the provider info and the exception hierarchy.
@@ -22,6 +23,23 @@ MAX_LINES = 600
 #: Modules that are mostly data (span templates, demo tables), not logic.
 DATA_TABLES = {"local/demo/traces.py"}
 TOP_LEVEL = {"__init__.py", "get_provider_info.py", "exceptions.py"}
+#: The provider's tiers each tier may import, besides itself, the package root (`__version__`)
+#: and the exception hierarchy, which every tier raises from.
+_ADAPTERS = {"_airflow", "client", "core", "dbapi", "writers", "hooks"}
+MAY_IMPORT = {
+    "client": set(),
+    "writers": set(),
+    "local": {"client"},
+    "dbapi": {"client"},
+    "core": {"client", "writers"},
+    "_airflow": {"core"},
+    "hooks": {"_airflow", "client", "core", "dbapi"},
+    "triggers": {"_airflow", "client", "core", "hooks"},
+    "operators": _ADAPTERS,
+    "sensors": _ADAPTERS | {"triggers"},
+    "transfers": _ADAPTERS,
+    "get_provider_info": {"_airflow"},
+}
 
 
 def _modules() -> dict[str, Path]:
@@ -38,11 +56,28 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _imports(module: str, path: Path) -> set[str]:
-    """Every module name `path` imports, at any depth of the code (relative imports resolved)."""
+def _type_checking_blocks(tree: ast.Module) -> set[int]:
+    """ids of the nodes inside `if TYPE_CHECKING:` blocks: imports for type hints only."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            for child in node.body:
+                inside.update(id(n) for n in ast.walk(child))
+    return inside
+
+
+def _imports(module: str, path: Path, *, type_hints: bool = True) -> set[str]:
+    """Every module name `path` imports, at any depth of the code (relative imports resolved).
+
+    With `type_hints=False`, imports under `if TYPE_CHECKING:` (never run) are left out.
+    """
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    skipped = set() if type_hints else _type_checking_blocks(tree)
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -56,8 +91,8 @@ def _imports(module: str, path: Path) -> set[str]:
 
 
 def _internal_imports(module: str, path: Path) -> set[str]:
-    """The package modules that `module` imports (a `from pkg import name` counts as `pkg`)."""
-    return {name for name in _imports(module, path) if name in MODULES and name != module}
+    """The package modules that `module` imports when it runs (a `from pkg import name` counts as `pkg`)."""
+    return {name for name in _imports(module, path, type_hints=False) if name in MODULES and name != module}
 
 
 def _tier(module: str) -> str:
@@ -71,6 +106,18 @@ def test_airflow_free_tiers_import_no_airflow(module: str) -> None:
     airflow = sorted(name for name in imported if name == "airflow" or name.startswith("airflow."))
     tier = sorted(name for name in imported if name.startswith(f"{NAME}.") and _tier(name) in AIRFLOW_TIER)
     assert airflow == [] and tier == [], f"{module} imports {airflow + tier}"
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if _tier(m) in MAY_IMPORT])
+def test_tiers_import_only_downward(module: str) -> None:
+    tier = _tier(module)
+    allowed = {tier, "", "__version__", "exceptions", *MAY_IMPORT[tier]}
+    above = sorted(
+        name
+        for name in _imports(module, MODULES[module])
+        if name.startswith(NAME) and _tier(name) not in allowed
+    )
+    assert above == [], f"{module} ({tier}) imports {above}; it may import {sorted(allowed - {'', '__version__'})}"
 
 
 def test_no_import_circle() -> None:

@@ -7,6 +7,7 @@ and `protocol`); only the I/O is awaited.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from airflow_provider_logfire.client.base import ClientBase
+from airflow_provider_logfire.client.files import AtomicFile
 from airflow_provider_logfire.client.protocol import (
     MAX_ERROR_BODY,
     ColumnQueryResults,
@@ -30,7 +32,13 @@ from airflow_provider_logfire.client.protocol import (
 )
 from airflow_provider_logfire.client.retry import RetryState
 from airflow_provider_logfire.client.settings import ClientSettings
-from airflow_provider_logfire.client.streams import NdjsonDecoder, read_arrow_table
+from airflow_provider_logfire.client.streams import (
+    ArrowStreamDecoder,
+    NdjsonRowDecoder,
+    StreamDecoder,
+    adecode_stream,
+    arrow_table,
+)
 from airflow_provider_logfire.exceptions import LogfireError
 
 if TYPE_CHECKING:
@@ -51,6 +59,7 @@ class AsyncLogfireClient(ClientBase):
 
     @classmethod
     def from_token(cls, token: str, *, base_url: str | None = None, **settings: Any) -> AsyncLogfireClient:
+        """Build a client from a read token (and optionally a base URL, region, api_version...)."""
         return cls(ClientSettings(token=token, base_url=base_url, **settings))
 
     async def __aenter__(self) -> AsyncLogfireClient:
@@ -108,11 +117,29 @@ class AsyncLogfireClient(ClientBase):
         timezone: str | None = None,
         environment: Environment = None,
     ) -> pa.Table:
-        """The whole result as a `pyarrow.Table` (read fully, then decoded)."""
+        """The whole result as a `pyarrow.Table`, decoded as the body arrives."""
         fmt = ResultFormat.ARROW
         request = self._query_request(fmt, sql, min_timestamp, max_timestamp, limit, timezone, environment)
-        body = await self._call(request, _read_body)
-        return read_arrow_table([body])
+        return await self._call(request, _read_arrow_table)
+
+    def iter_batches(
+        self,
+        sql: str,
+        *,
+        min_timestamp: datetime | None = None,
+        max_timestamp: datetime | None = None,
+        limit: int | None = None,
+        timezone: str | None = None,
+        environment: Environment = None,
+    ) -> AsyncIterator[pa.RecordBatch]:
+        """Arrow record batches while the response still arrives (memory: one batch).
+
+        Use `async for batch in client.iter_batches(...)`. A body cut before its end-of-stream
+        marker raises `LogfireIncompleteResponseError`, after the batches that did arrive.
+        """
+        fmt = ResultFormat.ARROW
+        request = self._query_request(fmt, sql, min_timestamp, max_timestamp, limit, timezone, environment)
+        return self._stream(request, ArrowStreamDecoder)
 
     async def query_csv(
         self,
@@ -128,7 +155,44 @@ class AsyncLogfireClient(ClientBase):
         request = self._query_request(fmt, sql, min_timestamp, max_timestamp, limit, timezone, environment)
         return (await self._call(request, _read_body)).decode("utf-8")
 
-    async def iter_rows(
+    async def query_csv_to_file(
+        self,
+        sql: str,
+        path: str | os.PathLike[str],
+        *,
+        min_timestamp: datetime | None = None,
+        max_timestamp: datetime | None = None,
+        limit: int | None = None,
+        timezone: str | None = None,
+        environment: Environment = None,
+    ) -> int:
+        """Stream the CSV result into `path` (written whole or not at all); returns bytes written.
+
+        File operations run in a worker thread, so a slow disk never stalls the event loop (a
+        triggerer runs many triggers on one loop).
+        """
+        fmt = ResultFormat.CSV
+        request = self._query_request(fmt, sql, min_timestamp, max_timestamp, limit, timezone, environment)
+        target = AtomicFile(path)
+
+        async def write(chunks: AsyncIterator[bytes]) -> int:
+            written = 0
+            out = await asyncio.to_thread(target.open)
+            try:
+                async for chunk in chunks:
+                    await asyncio.to_thread(out.write, chunk)
+                    written += len(chunk)
+            finally:
+                await asyncio.to_thread(out.close)
+            await asyncio.to_thread(target.publish)
+            return written
+
+        try:
+            return await self._call(request, write)
+        finally:
+            await asyncio.to_thread(target.discard)
+
+    def iter_rows(
         self,
         sql: str,
         *,
@@ -141,26 +205,7 @@ class AsyncLogfireClient(ClientBase):
         """Rows from v2's NDJSON stream as they arrive; an in-stream `error` line raises."""
         fmt = ResultFormat.NDJSON
         request = self._query_request(fmt, sql, min_timestamp, max_timestamp, limit, timezone, environment)
-        state = RetryState(self.settings.retry)
-        while True:
-            started = False
-            try:
-                async with self._open(request) as response:
-                    decoder = NdjsonDecoder()
-                    async for chunk in self._chunks(response, request):
-                        for event in decoder.feed(chunk):
-                            for row in event.get("rows", ()) if event.get("type") == "data" else ():
-                                started = True
-                                yield row
-                    for event in decoder.finish():
-                        for row in event.get("rows", ()) if event.get("type") == "data" else ():
-                            yield row
-                return
-            except LogfireError as exc:
-                delay = None if started else self._retry_delay(state, exc, request)
-                if delay is None:
-                    raise
-                await asyncio.sleep(delay)
+        return self._stream(request, NdjsonRowDecoder)
 
     # -- I/O --------------------------------------------------------------------------------------
 
@@ -207,6 +252,30 @@ class AsyncLogfireClient(ClientBase):
                     raise
                 await asyncio.sleep(delay)
 
+    async def _stream(
+        self, request: RequestSpec, decoder: Callable[[], StreamDecoder[T]]
+    ) -> AsyncIterator[T]:
+        """Like `_call` for streams: retries only while nothing has been yielded yet."""
+        state = RetryState(self.settings.retry)
+        while True:
+            started = False
+            try:
+                async with self._open(request) as response:
+                    async for item in adecode_stream(self._chunks(response, request), decoder()):
+                        started = True
+                        yield item
+                return
+            except LogfireError as exc:
+                delay = None if started else self._retry_delay(state, exc, request)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+
 
 async def _read_body(chunks: AsyncIterator[bytes]) -> bytes:
     return b"".join([chunk async for chunk in chunks])
+
+
+async def _read_arrow_table(chunks: AsyncIterator[bytes]) -> pa.Table:
+    decoder = ArrowStreamDecoder()
+    return arrow_table([batch async for batch in adecode_stream(chunks, decoder)], decoder)

@@ -116,9 +116,10 @@ class QueryParams:
             )
         lo = _as_utc(self.min_timestamp, "min_timestamp")
         hi = _as_utc(self.max_timestamp, "max_timestamp")
-        if lo is not None and hi is not None and lo >= hi:
+        # An equal pair is a valid, empty window: Logfire answers it with the columns and no rows.
+        if lo is not None and hi is not None and lo > hi:
             raise LogfireConfigError(
-                f"min_timestamp ({lo.isoformat()}) must be earlier than max_timestamp ({hi.isoformat()})."
+                f"min_timestamp ({lo.isoformat()}) must not be later than max_timestamp ({hi.isoformat()})."
             )
         object.__setattr__(self, "min_timestamp", lo)
         object.__setattr__(self, "max_timestamp", hi)
@@ -164,7 +165,9 @@ def auth_headers(settings: ClientSettings) -> dict[str, str]:
 
 def build_query_request(settings: ClientSettings, params: QueryParams, fmt: ResultFormat) -> RequestSpec:
     """The request for `params` in format `fmt`, for the API version of `settings`."""
-    accept = f"{fmt.media_type}, {PROBLEM_JSON};q=0.9"
+    # Exactly one media type, as the official SDK sends: nothing shows that the service honours a
+    # list. Error bodies come in whatever type the server picks, and are parsed defensively.
+    accept = fmt.media_type
     environment = params.environment if params.environment is not None else settings.environment
     if settings.api_version == "v1":
         unsupported = [

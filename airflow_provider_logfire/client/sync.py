@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from airflow_provider_logfire.client.base import ClientBase
+from airflow_provider_logfire.client.files import AtomicFile
 from airflow_provider_logfire.client.protocol import (
     MAX_ERROR_BODY,
     ColumnQueryResults,
@@ -33,7 +33,13 @@ from airflow_provider_logfire.client.protocol import (
 )
 from airflow_provider_logfire.client.retry import RetryState
 from airflow_provider_logfire.client.settings import ClientSettings
-from airflow_provider_logfire.client.streams import NdjsonDecoder, iter_arrow_batches, read_arrow_table
+from airflow_provider_logfire.client.streams import (
+    ArrowStreamDecoder,
+    NdjsonRowDecoder,
+    StreamDecoder,
+    decode_stream,
+    read_arrow_table,
+)
 from airflow_provider_logfire.exceptions import LogfireError
 
 if TYPE_CHECKING:
@@ -133,7 +139,7 @@ class LogfireClient(ClientBase):
         """Yield Arrow record batches while the response still arrives (memory: one batch)."""
         fmt = ResultFormat.ARROW
         request = self._query_request(fmt, sql, min_timestamp, max_timestamp, limit, timezone, environment)
-        return self._stream(request, iter_arrow_batches)
+        return self._stream(request, ArrowStreamDecoder)
 
     def query_csv(
         self,
@@ -164,23 +170,21 @@ class LogfireClient(ClientBase):
         """Stream the CSV result into `path` (written whole or not at all); returns bytes written."""
         fmt = ResultFormat.CSV
         request = self._query_request(fmt, sql, min_timestamp, max_timestamp, limit, timezone, environment)
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.part-{os.getpid()}")
+        target = AtomicFile(path)
 
         def write(chunks: Iterator[bytes]) -> int:
             written = 0
-            with partial.open("wb") as out:
+            with target.open() as out:
                 for chunk in chunks:
                     out.write(chunk)
                     written += len(chunk)
-            os.replace(partial, target)
+            target.publish()
             return written
 
         try:
             return self._call(request, write)
         finally:
-            partial.unlink(missing_ok=True)
+            target.discard()
 
     def iter_rows(
         self,
@@ -195,7 +199,7 @@ class LogfireClient(ClientBase):
         """Yield rows as dicts from v2's NDJSON stream; an in-stream `error` line raises."""
         fmt = ResultFormat.NDJSON
         request = self._query_request(fmt, sql, min_timestamp, max_timestamp, limit, timezone, environment)
-        return self._stream(request, _ndjson_rows)
+        return self._stream(request, NdjsonRowDecoder)
 
     # -- I/O --------------------------------------------------------------------------------------
 
@@ -244,14 +248,14 @@ class LogfireClient(ClientBase):
                     raise
                 time.sleep(delay)
 
-    def _stream(self, request: RequestSpec, items: Callable[[Iterator[bytes]], Iterator[T]]) -> Iterator[T]:
+    def _stream(self, request: RequestSpec, decoder: Callable[[], StreamDecoder[T]]) -> Iterator[T]:
         """Like `_call` for streams: retries only while nothing has been yielded yet."""
         state = RetryState(self.settings.retry)
         while True:
             started = False
             try:
                 with self._open(request) as response:
-                    for item in items(self._chunks(response, request)):
+                    for item in decode_stream(self._chunks(response, request), decoder()):
                         started = True
                         yield item
                 return
@@ -264,14 +268,3 @@ class LogfireClient(ClientBase):
 
 def _read_body(chunks: Iterator[bytes]) -> bytes:
     return b"".join(chunks)
-
-
-def _ndjson_rows(chunks: Iterator[bytes]) -> Iterator[dict[str, Any]]:
-    decoder = NdjsonDecoder()
-    for chunk in chunks:
-        for event in decoder.feed(chunk):
-            if event.get("type") == "data":
-                yield from event.get("rows", ())
-    for event in decoder.finish():
-        if event.get("type") == "data":
-            yield from event.get("rows", ())

@@ -29,11 +29,10 @@ from airflow_provider_logfire._airflow.connection_form import (
     PLACEHOLDERS,
     RELABELING,
 )
+from airflow_provider_logfire.client.connection import settings_from_connection as connection_settings
 from airflow_provider_logfire.client.settings import (
-    DEFAULT_TIMEOUT,
     MAX_LIMIT,
     ClientSettings,
-    parse_environments,
 )
 
 if TYPE_CHECKING:
@@ -72,12 +71,6 @@ def _running_task_context() -> Mapping[str, Any] | None:
         return get_current_context()
     except Exception:  # no task is running here (a script, a test, the API server)
         return None
-
-
-def _parse_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 class LogfireHook(DbApiHook):
@@ -122,35 +115,16 @@ class LogfireHook(DbApiHook):
     # -- settings and clients ---------------------------------------------------------------------
 
     def settings_from_connection(self, conn: Any) -> ClientSettings:
-        """Client settings from a connection object (no I/O, so shared by the sync and async paths)."""
-        extras = conn.extra_dejson or {}
+        """Client settings from a connection object (no I/O, so shared by the sync and async paths).
 
-        def extra(name: str, default: Any = None) -> Any:
-            value = extras.get(name, extras.get(f"extra__logfire__{name}"))
-            return default if value is None or value == "" else value
-
+        The mapping itself is `client.connection.settings_from_connection`, which knows nothing of
+        Airflow; the hook adds what only Airflow can do: masking the token in task logs.
+        """
         token = (conn.password or "").strip()
         if token:
             _mask(token)
-        timeout = extra("timeout", DEFAULT_TIMEOUT)
-        try:
-            timeout = float(timeout)
-        except (TypeError, ValueError):
-            from airflow_provider_logfire.exceptions import LogfireConfigError
-
-            raise LogfireConfigError(
-                f"The timeout extra of connection '{self.logfire_conn_id}' must be a number of seconds, "
-                f"got {timeout!r}"
-            ) from None
-        return ClientSettings(
-            token=token,
-            base_url=(conn.host or "").strip() or None,
-            region=str(extra("region", "auto")).strip().lower(),
-            api_version=str(extra("api_version", "v2")).strip().lower(),
-            timeout=timeout,
-            environment=parse_environments(extra("environment")) or (),
-            allow_insecure_http=_parse_bool(extra("allow_insecure_http", False)),
-            source=f"connection '{self.logfire_conn_id}'",
+        return connection_settings(
+            self.logfire_conn_id, host=conn.host, password=conn.password, extra=conn.extra_dejson
         )
 
     def get_settings(self) -> ClientSettings:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from airflow_provider_logfire.local.engine import LocalEngine
+from airflow_provider_logfire.local.faults import FaultProxy, fault_proxy
 from airflow_provider_logfire.local.testing import LocalServer, run_local_server
 
 DAY_END = datetime(2026, 11, 27, tzinfo=timezone.utc)
@@ -37,3 +38,10 @@ def day() -> dict[str, datetime]:
 def dataset() -> SimpleNamespace:
     """The facts of the seeded data set, for assertions."""
     return SimpleNamespace(start=DAY_START, end=DAY_END, rows_per_day=ROWS_PER_DAY, token=SECRET_TOKEN)
+
+
+@pytest.fixture
+def proxy(server: LocalServer) -> Iterator[FaultProxy]:
+    """A TCP proxy in front of the server that injects the faults a test asks for."""
+    with fault_proxy(server.url) as running:
+        yield running

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import logging
@@ -12,7 +11,6 @@ import pyarrow as pa
 import pytest
 
 from airflow_provider_logfire.client import (
-    AsyncLogfireClient,
     LogfireAuthError,
     LogfireBadRequestError,
     LogfireClient,
@@ -157,22 +155,23 @@ def test_gzip_bodies_are_decoded(server, day):
     assert text == raw.text
 
 
-def test_async_client_matches_sync(server, day):
-    async def run():
-        async with AsyncLogfireClient.from_token(server.token, base_url=server.url) as c:
-            info = await c.info()
-            rows = await c.query_json_rows(SERVICES_SQL, **day)
-            table = await c.query_arrow("SELECT * FROM records", limit=3000, **day)
-            streamed = [r async for r in c.iter_rows("SELECT span_id FROM records", limit=2500, **day)]
-            csv_text = await c.query_csv(SERVICES_SQL, **day)
-            return info, rows, table, streamed, csv_text
-
-    info, rows, table, streamed, csv_text = asyncio.run(run())
-    assert info["project_name"] == "demo"
-    assert rows["rows"] == expected_services(server, day)
-    assert table.num_rows == 3000
-    assert len(streamed) == 2500
-    assert next(csv.reader(io.StringIO(csv_text))) == ["service_name", "n"]
+@pytest.mark.parametrize("version", VERSIONS)
+def test_zero_width_window_has_columns_and_no_rows(server, day, version):
+    """min_timestamp == max_timestamp is sent, not refused; the answer is empty but typed."""
+    noon = day["min_timestamp"] + (day["max_timestamp"] - day["min_timestamp"]) / 2
+    sql = "SELECT start_timestamp, span_name, level FROM records"
+    with client(server, version) as c:
+        table = c.query_arrow(sql, min_timestamp=noon, max_timestamp=noon)
+        rows = c.query_json_rows(sql, min_timestamp=noon, max_timestamp=noon)
+        csv_text = c.query_csv(sql, min_timestamp=noon, max_timestamp=noon)
+        around = c.query_json_rows(
+            "SELECT count(*) AS n FROM records", min_timestamp=noon, max_timestamp=day["max_timestamp"]
+        )
+    assert table.num_rows == 0 and table.schema.names == ["start_timestamp", "span_name", "level"]
+    assert table.schema.field("start_timestamp").type == pa.timestamp("us", "UTC")
+    assert rows["rows"] == [] and [col["name"] for col in rows["columns"]] == table.schema.names
+    assert list(csv.reader(io.StringIO(csv_text))) == [table.schema.names], "the header line alone"
+    assert around["rows"][0]["n"] > 0, "the instant itself holds data, so emptiness comes from the window"
 
 
 @pytest.mark.parametrize("version", VERSIONS)

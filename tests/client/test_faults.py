@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 
 from airflow_provider_logfire.client import (
-    AsyncLogfireClient,
     LogfireClient,
     LogfireIncompleteResponseError,
     LogfireQueryError,
@@ -17,16 +15,10 @@ from airflow_provider_logfire.client import (
     LogfireTransportError,
     RetryPolicy,
 )
-from airflow_provider_logfire.local.faults import Fault, fault_proxy
+from airflow_provider_logfire.local.faults import Fault
 
 FAST = RetryPolicy(max_attempts=4, initial_delay=0.02, max_delay=2.0)
 SQL = "SELECT * FROM records ORDER BY start_timestamp"
-
-
-@pytest.fixture
-def proxy(server):
-    with fault_proxy(server.url) as running:
-        yield running
 
 
 def via(proxy, server, retry=FAST, **settings) -> LogfireClient:
@@ -139,17 +131,6 @@ def test_slow_answer_without_retries_names_the_timeout(proxy, server, day):
         c.info()
 
 
-def test_async_client_retries_the_same_way(proxy, server, day):
-    proxy.inject(Fault.status_code(429, retry_after="0"), Fault.reset(), Fault.status_code(502))
-
-    async def run():
-        async with AsyncLogfireClient.from_token(server.token, base_url=proxy.url, retry=FAST) as c:
-            return await c.query_json_rows("SELECT count(*) AS n FROM records", **day)
-
-    assert asyncio.run(run())["rows"][0]["n"] > 0
-    assert proxy.requests == 4
-
-
 def test_requests_sharing_a_client_back_off_together_on_429(proxy, server, day):
     """A 429 with Retry-After pauses every request of the client, not just the one that got it."""
     import threading
@@ -172,3 +153,19 @@ def test_requests_sharing_a_client_back_off_together_on_429(proxy, server, day):
     assert proxy.served["status_429"] == 1
     assert finished["first"] >= 0.95
     assert finished["second"] >= 0.95, "the second request did not wait out the server's Retry-After"
+
+
+def test_csv_file_cut_mid_body_leaves_no_file_then_retries_whole(proxy, server, day, tmp_path):
+    sql = "SELECT span_name, level, exception_stacktrace FROM records ORDER BY start_timestamp"
+    target = tmp_path / "rows.csv"
+    proxy.inject(Fault.truncate(after_bytes=4_000))  # inside the gzipped body of about 8 kB
+    with via(proxy, server, retry=RetryPolicy.none()) as c, pytest.raises(LogfireIncompleteResponseError):
+        c.query_csv_to_file(sql, target, limit=5000, **day)
+    assert list(tmp_path.iterdir()) == [], "neither the file nor its temporary may be left behind"
+
+    proxy.inject(Fault.truncate(after_bytes=4_000))
+    with via(proxy, server) as c:
+        written = c.query_csv_to_file(sql, target, limit=5000, **day)
+        assert target.read_text() == c.query_csv(sql, limit=5000, **day)
+    assert written == target.stat().st_size
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.csv"]

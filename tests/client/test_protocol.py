@@ -43,7 +43,7 @@ def test_v2_body_has_utc_bounds_and_options():
         "timezone": "Europe/Paris",
         "deployment_environment": ["prod"],
     }
-    assert request.headers["Accept"].startswith("application/vnd.apache.arrow.stream")
+    assert request.headers["Accept"] == "application/vnd.apache.arrow.stream"
 
 
 def test_v1_query_string_and_row_orientation():
@@ -75,8 +75,29 @@ def test_empty_sql_and_inverted_window():
     with pytest.raises(LogfireConfigError, match="SQL query is empty"):
         QueryParams("   ")
     t = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    with pytest.raises(LogfireConfigError, match="must be earlier than max_timestamp"):
-        QueryParams("select 1", t, t)
+    with pytest.raises(LogfireConfigError, match="must not be later than max_timestamp"):
+        QueryParams("select 1", t + timedelta(microseconds=1), t)
+
+
+@pytest.mark.parametrize("settings", [V2, V1], ids=["v2", "v1"])
+def test_zero_width_window_is_sent_not_refused(settings):
+    """Logfire answers min_timestamp == max_timestamp with the columns and no rows."""
+    t = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    paris = t.astimezone(timezone(timedelta(hours=1)))
+    request = build_query_request(settings, QueryParams("select 1", t, paris), ResultFormat.ARROW)
+    sent = request.json if settings is V2 else request.params
+    assert sent["min_timestamp"] == sent["max_timestamp"] == "2026-01-01T12:00:00.000000+00:00"
+
+
+@pytest.mark.parametrize(
+    ("settings", "fmt"),
+    [(V2, fmt) for fmt in ResultFormat]
+    + [(V1, fmt) for fmt in ResultFormat if fmt is not ResultFormat.NDJSON],
+)
+def test_accept_names_exactly_one_media_type(settings, fmt):
+    request = build_query_request(settings, QueryParams("select 1"), fmt)
+    assert request.headers["Accept"] == fmt.media_type
+    assert "," not in request.headers["Accept"] and ";" not in request.headers["Accept"]
 
 
 def _error(status, body=b"", headers=None, settings=V2):
@@ -116,6 +137,21 @@ def test_429_retry_after_header_and_problem_json():
         429, b'{"retryable": true, "retry_after": 2.5}', {"content-type": "application/problem+json"}
     )
     assert problem.retry_after == 2.5
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"content-type": "text/plain"}, {"content-type": "application/problem+json"}],
+    ids=["no content-type", "mislabelled", "problem+json"],
+)
+def test_json_error_detail_is_found_whatever_the_content_type(headers):
+    err = _error(400, b'{"detail": "Schema error: No field named nope"}', headers)
+    assert isinstance(err, LogfireQueryError) and str(err).endswith("No field named nope")
+
+
+def test_error_body_that_claims_json_but_is_not_is_quoted_as_text():
+    err = _error(503, b"{upstream\n  timed out", {"content-type": "application/json"})
+    assert isinstance(err, LogfireServerError) and "{upstream timed out" in str(err)
 
 
 def test_5xx_with_html_body_is_a_server_error():

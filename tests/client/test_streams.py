@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pyarrow as pa
 import pyarrow.ipc
 import pytest
 
-from airflow_provider_logfire.client.streams import NdjsonDecoder, iter_arrow_batches, read_arrow_table
-from airflow_provider_logfire.exceptions import LogfireIncompleteResponseError, LogfireQueryError
+from airflow_provider_logfire.client.streams import (
+    ArrowStreamDecoder,
+    NdjsonDecoder,
+    NdjsonRowDecoder,
+    adecode_stream,
+    decode_stream,
+    iter_arrow_batches,
+    read_arrow_table,
+)
+from airflow_provider_logfire.exceptions import (
+    LogfireDecodeError,
+    LogfireIncompleteResponseError,
+    LogfireQueryError,
+)
 
 
 def _stream(batches: int, rows: int = 100) -> tuple[bytes, list[int]]:
@@ -54,6 +67,79 @@ def test_empty_result_keeps_schema():
     assert table.num_rows == 0 and table.schema.names == ["n", "s"]
 
 
+def test_each_batch_is_returned_by_the_chunk_that_completes_it():
+    data, ends = _stream(3)
+    decoder = ArrowStreamDecoder()
+    assert decoder.feed(data[: ends[0] - 1]) == [] and decoder.schema is not None
+    (first,) = decoder.feed(data[ends[0] - 1 : ends[0]])
+    assert first["n"].to_pylist() == list(range(100))
+    assert [b.num_rows for b in decoder.feed(data[ends[0] :])] == [100, 100]
+    assert decoder.ended and decoder.finish() == []
+
+
+def _dictionary_stream(*, legacy: bool = False) -> bytes:
+    """Dictionary-encoded strings with a delta per batch, as an Arrow writer may send them."""
+    kind = pa.dictionary(pa.int32(), pa.string())
+    schema = pa.schema([("n", pa.int64()), ("route", kind)])
+    options = pyarrow.ipc.IpcWriteOptions(emit_dictionary_deltas=True, use_legacy_format=legacy)
+    sink = pa.BufferOutputStream()
+    with pyarrow.ipc.new_stream(sink, schema, options=options) as writer:
+        for b in range(3):
+            routes = pa.array([f"/r{b}/{i % 3}" for i in range(6)]).dictionary_encode().cast(kind)
+            writer.write_batch(pa.record_batch([pa.array(range(6)), routes], schema=schema))
+    return sink.getvalue().to_pybytes()
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["current", "pre-0.15 framing"])
+@pytest.mark.parametrize("size", [1, 5, 64, 100_000])
+def test_dictionaries_and_deltas_decode_from_any_chunking(legacy, size):
+    data = _dictionary_stream(legacy=legacy)
+    batches = list(iter_arrow_batches(_chunked(data, size)))
+    assert pa.Table.from_batches(batches).equals(pyarrow.ipc.open_stream(data).read_all())
+    assert batches[2]["route"].to_pylist()[:2] == ["/r2/0", "/r2/1"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>502 Bad Gateway</body></html>",
+        b'{"detail": "nope"}',
+        b"\xff\xff\xff\xff\x10\x00\x00\x00" + bytes(16),
+        b"\xff\xff\xff\xff" + bytes(4),
+    ],
+    ids=["html", "json", "empty flatbuffer", "end before schema"],
+)
+def test_a_body_that_is_not_arrow_is_a_decode_error(body):
+    with pytest.raises(LogfireDecodeError, match="not a valid Arrow IPC stream") as info:
+        read_arrow_table([body])
+    assert not isinstance(info.value, LogfireIncompleteResponseError), "not retried as a cut body"
+
+
+def test_empty_body_and_cut_schema_are_incomplete():
+    data, _ = _stream(1)
+    for body in (b"", data[:30]):
+        with pytest.raises(LogfireIncompleteResponseError, match="before its schema"):
+            read_arrow_table([body])
+
+
+def test_bytes_after_the_end_of_stream_marker_are_ignored():
+    data, _ = _stream(2)
+    assert read_arrow_table([data + b"trailing garbage"]).num_rows == 200
+
+
+def test_async_decoding_matches_sync():
+    data, _ = _stream(3)
+
+    async def chunks():
+        for chunk in _chunked(data, 11):
+            yield chunk
+
+    async def collect():
+        return [b async for b in adecode_stream(chunks(), ArrowStreamDecoder())]
+
+    assert asyncio.run(collect()) == list(decode_stream(_chunked(data, 11), ArrowStreamDecoder()))
+
+
 def _lines(*events):
     return b"".join(json.dumps(e).encode() + b"\n" for e in events)
 
@@ -85,3 +171,17 @@ def test_ndjson_without_end_is_incomplete():
     decoder.feed(_lines({"type": "schema", "fields": []}, {"type": "data", "rows": [{"a": 1}]}))
     with pytest.raises(LogfireIncompleteResponseError, match="without its `end` line"):
         decoder.finish()
+
+
+def test_ndjson_rows_across_chunks_and_events():
+    body = _lines(
+        {"type": "schema", "fields": [{"name": "a"}]},
+        {"type": "data", "rows": [{"a": 1}, {"a": 2}]},
+        {"type": "explain", "plan": "..."},
+        {"type": "data", "rows": [{"a": 3}]},
+        {"type": "end", "row_count": 3},
+    )
+    rows = list(decode_stream(_chunked(body, 4), NdjsonRowDecoder()))
+    assert rows == [{"a": 1}, {"a": 2}, {"a": 3}]
+    with pytest.raises(LogfireIncompleteResponseError):
+        list(decode_stream([body[: body.index(b'{"type": "end"')]], NdjsonRowDecoder()))

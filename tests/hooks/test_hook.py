@@ -107,6 +107,26 @@ def test_async_client_from_the_connection(server, connection):
     assert asyncio.run(run())["rows"] == [{"n": 5_000}]
 
 
+def test_get_conn_is_the_dbapi_connection_of_the_airflow_connection(server, connection):
+    """What `dbapi.connect(conn_id=...)` used to do: the hook reads the connection, dbapi queries."""
+    from airflow_provider_logfire import dbapi
+
+    connection("logfire_dbapi_test", host=server.url, password=TOKEN, extra={"timeout": "9"})
+    hook = LogfireHook("logfire_dbapi_test", **DAY)
+    with hook.get_conn() as conn:
+        assert isinstance(conn, dbapi.Connection)
+        assert conn.client.settings.source == "connection 'logfire_dbapi_test'"
+        assert conn.client.settings.timeout == 9
+        assert (conn.min_timestamp, conn.max_timestamp) == (DAY["min_timestamp"], DAY["max_timestamp"])
+        assert conn.cursor().execute("SELECT count(*) FROM records").fetchall() == [(5_000,)]
+        assert TOKEN not in repr(conn)
+    connection("logfire_dbapi_notoken", host=server.url)
+    with pytest.raises(
+        LogfireConfigError, match="No Logfire read token in connection 'logfire_dbapi_notoken'"
+    ):
+        LogfireHook("logfire_dbapi_notoken").get_conn()
+
+
 def test_test_connection_success_and_failure(server, connection):
     connection(host=server.url, password=TOKEN)
     assert LogfireHook().test_connection() == (True, "Connected to local/demo")
