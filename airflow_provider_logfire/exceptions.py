@@ -69,8 +69,21 @@ __all__ = [
 ]
 
 
+def _restore(cls: type[LogfireError], args: tuple[Any, ...], state: dict[str, Any]) -> LogfireError:
+    """Rebuild a pickled or copied error without calling its `__init__` (whose signature varies)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class LogfireError(Exception):
     """Base class of every error raised by the provider."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructor arguments (status_code, instant, path...) would break the
+        # default `cls(*args)`: pickling (multiprocessing, Airflow's triggerer) and copy.copy.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
 # -- configuration ---------------------------------------------------------------------------------

@@ -117,7 +117,9 @@ def test_tiers_import_only_downward(module: str) -> None:
         for name in _imports(module, MODULES[module])
         if name.startswith(NAME) and _tier(name) not in allowed
     )
-    assert above == [], f"{module} ({tier}) imports {above}; it may import {sorted(allowed - {'', '__version__'})}"
+    assert above == [], (
+        f"{module} ({tier}) imports {above}; it may import {sorted(allowed - {'', '__version__'})}"
+    )
 
 
 def test_no_import_circle() -> None:
