@@ -2,8 +2,10 @@
 
 - A data-interval timetable, so each run's window is exactly one UTC day ([00:00, 24:00)).
 - The sensor waits (deferred, in the triggerer) until the day has rows.
-- The export writes `records` for the day to `<export_root>/records/date=YYYY-MM-DD/records.parquet`,
-  a Hive-style partition that Spark, DuckDB, Athena or BigQuery read as a table.
+- The export writes `records` for the day as a file set partitioned by hour,
+  `<export_root>/records/date=YYYY-MM-DD/hour=HH/records.parquet`, with a `_SUCCESS` manifest in
+  `date=YYYY-MM-DD/` written last: Hive-style folders that Spark, DuckDB, Athena or BigQuery read
+  as one table, and that readers trust only once `_SUCCESS` is there.
 - A summary query (rows per service and level) is logged and returned as XCom.
 
 `export_root` is a DAG param: a local folder by default (env LOGFIRE_EXPORT_ROOT), or any object
@@ -45,6 +47,7 @@ def logfire_daily_export():
         task_id="export_records",
         sql="SELECT * FROM records",
         destination="{{ params.export_root }}/records/date={{ data_interval_start | ds }}/records.parquet",
+        partition_by=["hour"],
         format="parquet",
         compression="zstd",
     )
@@ -62,7 +65,10 @@ def logfire_daily_export():
     @task
     def report(export: dict, summary: list[dict]) -> dict:
         """Log what was exported and how it breaks down; the return value is the run's record."""
-        print(f"Exported {export['rows']:,} rows in {export['requests']} requests to {export['path']}")
+        print(
+            f"Exported {export['rows']:,} rows in {export['requests']} requests to {len(export['files'])} "
+            f"file(s) under {export['path']}"
+        )
         print(f"{'service':<20} {'level':>5} {'rows':>10}")
         for row in summary:
             print(f"{row['service_name']:<20} {row['level']:>5} {row['rows']:>10,}")

@@ -65,12 +65,19 @@ def airflow(args: list[str], env: dict[str, str], log_path: Path) -> None:
         )
 
 
-def summarize(path: Path) -> None:
+def summarize(root: Path) -> None:
+    """One exported file set: its manifest, then its rows read back as one table."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    import pyarrow.dataset as ds
 
-    table = pq.read_table(path, columns=["service_name", "level", "start_timestamp", "is_exception"])
-    print(f"\n{path.relative_to(ROOT)}: {table.num_rows:,} rows, {path.stat().st_size / 1e6:.1f} MB")
+    manifest = json.loads((root / "_SUCCESS").read_text())
+    size = sum(entry["bytes"] for entry in manifest["files"])
+    print(
+        f"\n{root.relative_to(ROOT)}/: {len(manifest['files'])} files partitioned by "
+        f"{', '.join(manifest['partition_by'])}, {manifest['rows']:,} rows, {size / 1e6:.1f} MB (_SUCCESS lists them)"
+    )
+    columns = ["service_name", "level", "start_timestamp", "is_exception"]
+    table = ds.dataset(root, format="parquet", partitioning="hive").to_table(columns=columns)
     first, last = pc.min_max(table["start_timestamp"]).values()
     print(f"  start_timestamp from {first} to {last}")
     counts = (
@@ -126,13 +133,13 @@ def main() -> int:
         stop(server)
         print("Local server stopped.")
 
-    files = sorted(exports.rglob("*.parquet"))
-    if not files:
+    sets = sorted(marker.parent for marker in exports.rglob("_SUCCESS"))
+    if not sets:
         print(f"No export was written; see {log}")
         return 1
-    print(f"\nExported files (under {exports.relative_to(ROOT)}/):")
-    for path in files:
-        summarize(path)
+    print(f"\nExported (under {exports.relative_to(ROOT)}/):")
+    for root in sets:
+        summarize(root)
     print(f"\nLogs: {log.relative_to(ROOT)} (Airflow), {(DEMO / 'server.log').relative_to(ROOT)} (server)")
     return 0
 

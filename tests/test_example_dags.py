@@ -72,9 +72,13 @@ def test_example_dags_run_end_to_end(run_dags, tmp_path):
     exported = daily.xcom["export_records"]
     assert exported["rows"] == ROWS_PER_DAY
     assert exported["min_timestamp"] == "2026-11-26T00:00:00+00:00"
-    path = export_root / "records" / "date=2026-11-26" / "records.parquet"
-    assert exported["path"] == str(path)
-    assert pq.read_metadata(path).num_rows == ROWS_PER_DAY
+    root = export_root / "records" / "date=2026-11-26"
+    assert exported["path"] == str(root)
+    hours = sorted(root.glob("hour=*/records.parquet"))
+    assert exported["files"] == [str(path) for path in hours] and len(hours) == 24
+    assert sum(pq.read_metadata(path).num_rows for path in hours) == ROWS_PER_DAY
+    manifest = json.loads((root / "_SUCCESS").read_text())
+    assert manifest["rows"] == ROWS_PER_DAY and manifest["partition_by"] == ["hour"]
     assert sum(row["rows"] for row in daily.xcom["summarize"]) == ROWS_PER_DAY
     assert daily.xcom["report"]["rows"] == ROWS_PER_DAY
 
