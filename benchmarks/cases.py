@@ -91,12 +91,20 @@ def export_ours() -> None:
     from airflow_provider_logfire.core.windows import TimeWindow
 
     start, end = _window()
+    #: e.g. "hour": write a file set partitioned by hour instead of one file.
+    partition_by = [key for key in os.environ.get("BENCH_PARTITION_BY", "").split(",") if key]
     baseline = rss_mb()
     with tempfile.TemporaryDirectory() as tmp, LogfireClient.from_token(TOKEN, base_url=URL) as client:
         plan = ExportPlan("SELECT * FROM records", TimeWindow(start, end))
         pieces = WindowExporter(client, plan).plan_pieces()  # the same plan export_window makes
         started = time.perf_counter()
-        summary = export_window(client, plan, Path(tmp) / "records.parquet", progress_interval=3600)
+        summary = export_window(
+            client,
+            plan,
+            Path(tmp) / "records.parquet",
+            partition_by=partition_by or None,
+            progress_interval=3600,
+        )
         elapsed = time.perf_counter() - started
     requests = [
         {
@@ -113,6 +121,7 @@ def export_ours() -> None:
         seconds=elapsed,
         requests=summary.requests,  # the count query that planned the pieces included
         pieces=len(pieces),
+        files=len(summary.files),
         rss_growth_mb=rss_mb() - baseline,
         peak_rss_mb=rss_mb(),
     )

@@ -118,6 +118,13 @@ def main() -> int:
         print(f"Local server with {rows:,} rows, {args.latency_ms} ms latency ...", file=sys.stderr)
         with local_server(rows_per_day=rows, latency_ms=args.latency_ms) as url:
             big_export = case("export_ours", url, BENCH_PIECES=pieces, **window)
+            by_hour = case(
+                "export_ours",
+                url,
+                BENCH_PIECES=Path(tmp) / "by_hour.json",
+                BENCH_PARTITION_BY="hour",
+                **window,
+            )
             sequential = case("export_official_sequential", url, BENCH_PIECES=pieces)
             floor = case("floor_httpx_concurrent", url, BENCH_PIECES=pieces, BENCH_CONCURRENCY=4)
         imports = case("parse_cost")
@@ -153,6 +160,18 @@ def main() -> int:
         memory <= 2.0,
         f"{big_export['peak_rss_mb']:.0f} MB vs {small_export['peak_rss_mb']:.0f} MB "
         f"(growth over imports: {big_export['rss_growth_mb']:.0f} MB vs {small_export['rss_growth_mb']:.0f} MB)",
+    ))  # fmt: skip
+    assert by_hour["rows"] == rows, by_hour
+    slower = by_hour["seconds"] / big_export["seconds"]
+    figures.append(Figure(
+        f"export {rows:,} rows partitioned by hour ({by_hour['files']} files) / one file: time", round(slower, 2),
+        "<= 1.1", slower <= 1.1, f"{by_hour['seconds']:.1f} s vs {big_export['seconds']:.1f} s",
+    ))  # fmt: skip
+    set_memory = by_hour["peak_rss_mb"] / small_export["peak_rss_mb"]
+    figures.append(Figure(
+        f"peak RSS: {rows:,}-row export partitioned by hour / {small_export['rows']:,}-row export",
+        round(set_memory, 2), "<= 2.0", set_memory <= 2.0,
+        f"{by_hour['peak_rss_mb']:.0f} MB vs {small_export['peak_rss_mb']:.0f} MB",
     ))  # fmt: skip
     added = imports["ours_ms"]
     figures.append(Figure(

@@ -117,6 +117,11 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
     assert "expand_kwargs(hourly_windows())" in text
     assert 'time_column="recorded_timestamp"' in text
     assert "except CrowdedInstantError as exc:" in text
+    # Mermaid diagrams reach the page as Material renders them: a <pre class="mermaid"> block each.
+    for page, kind in (("guides/exporting", "flowchart LR"), ("guides/time-windows", "gantt")):
+        page_html = (site / page / "index.html").read_text()
+        blocks = re.findall(r'<pre class="mermaid"><code>(.*?)</code></pre>', page_html, re.S)
+        assert [b for b in blocks if html.unescape(b).lstrip().startswith(kind)], f"no {kind} diagram on {page}"
 
 
 def test_every_example_file_is_shown_in_the_docs() -> None:
@@ -302,6 +307,21 @@ def test_example_dags_run(
     assert transfer["prod_only"]["rows"] == prod
     assert transfer["archive_once"]["skipped"] is True
     assert archived.read_bytes() == b"an earlier export"
+
+    # File sets: hourly parts, partition columns, an empty window skipped, a templated format.
+    hourly = transfer["hourly_parts"]
+    manifest = json.loads((Path(hourly["path"]) / "_SUCCESS").read_text())
+    assert hourly["rows"] == manifest["rows"] == day_rows and len(hourly["files"]) == len(manifest["files"])
+    assert all(entry["rows"] <= 500 and entry["path"].startswith("hour=") for entry in manifest["files"])
+    by_service = Path(transfer["errors_by_service"]["path"])
+    assert transfer["errors_by_service"]["rows"] == errors
+    assert {p.parent.parent.name for p in by_service.glob("service_name=*/level=*/errors.jsonl")} >= {
+        "service_name=checkout"
+    }
+    assert reports["logfire_transfer_options"].tasks["fatal_only"] == "skipped"
+    assert not (exports / "fatal").exists()
+    assert transfer["chosen_format"]["format"] == "parquet"
+    assert pq.read_metadata(transfer["chosen_format"]["path"]).num_rows == day_rows
 
     # Object storage recipe, run against local roots (the DAG's params).
     stored = reports["logfire_to_object_storage"].xcom

@@ -21,11 +21,14 @@ from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.exceptions import EmptyExportError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from airflow_provider_logfire.client import LogfireClient
     from airflow_provider_logfire.writers.formats import ResolvedFormat
     from airflow_provider_logfire.writers.layout import SetLayout
     from airflow_provider_logfire.writers.paths import Destination, Target
     from airflow_provider_logfire.writers.policies import IfExists
+    from airflow_provider_logfire.writers.writer import ExportWriter
 
 __all__ = [
     "ROW_GROUP_ROWS",
@@ -162,17 +165,38 @@ class _ExportJob:
             log.info("%s exists and if_exists='skip': nothing to do", shown)
             return self.summary((shown,), skipped=True)
         self._announce(shown)
-        writer = open_resolved(target, self.resolved, if_exists=self.policy, row_group_rows=ROW_GROUP_ROWS)
+        # The file is opened at the first row (or at the end, for an empty window that writes),
+        # so that a skipped or failed empty export leaves nothing, not even a folder.
+        held: list[pa.RecordBatch] = []
+        writer: ExportWriter | None = None
+
+        def sink(batch: pa.RecordBatch) -> None:
+            nonlocal writer
+            if writer is None:
+                if not batch.num_rows:
+                    held.append(batch)
+                    return
+                writer = open_resolved(
+                    target, self.resolved, if_exists=self.policy, row_group_rows=ROW_GROUP_ROWS
+                )
+                for early in held:
+                    writer.write_batch(early)
+            writer.write_batch(batch)
+
         try:
-            stats = WindowExporter(self.client, self.plan, progress_interval=self.progress_interval).run(
-                writer.write_batch
-            )
-            if not stats.rows and self.on_empty != "write":
-                writer.abort()
-                return self._empty(stats, (shown,))
+            stats = WindowExporter(self.client, self.plan, progress_interval=self.progress_interval).run(sink)
+            if writer is None:
+                if self.on_empty != "write":
+                    return self._empty(stats, (shown,))
+                writer = open_resolved(
+                    target, self.resolved, if_exists=self.policy, row_group_rows=ROW_GROUP_ROWS
+                )
+                for early in held:
+                    writer.write_batch(early)
             result = writer.commit()
         except BaseException:
-            writer.abort()
+            if writer is not None:
+                writer.abort()
             raise
         if result.skipped:  # the file appeared while exporting, and if_exists="skip" keeps it
             log.info("%s appeared during the export and if_exists='skip': kept it", shown)
