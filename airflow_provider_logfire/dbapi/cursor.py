@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_logfire.dbapi.exceptions import (
     InterfaceError,
@@ -34,7 +34,26 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-    from airflow_provider_logfire.dbapi.connection import Connection
+    from airflow_provider_logfire.client.sync import LogfireClient
+
+
+class CursorOwner(Protocol):
+    """What a cursor needs of the `Connection` that creates it (named here, so the two modules
+    do not import each other)."""
+
+    @property
+    def client(self) -> LogfireClient: ...
+
+    @property
+    def min_timestamp(self) -> datetime | None: ...
+
+    @property
+    def max_timestamp(self) -> datetime | None: ...
+
+    @property
+    def limit(self) -> int: ...
+
+    def _check_open(self) -> None: ...
 
 
 class Cursor:
@@ -44,7 +63,7 @@ class Cursor:
     `del cursor.limit` (etc.) makes it follow again.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: CursorOwner) -> None:
         self._connection = connection
         self._closed = False
         self._min_bound: TimeBound = INHERIT
@@ -113,7 +132,7 @@ class Cursor:
     # -- PEP 249 attributes ------------------------------------------------------------------------
 
     @property
-    def connection(self) -> Connection:
+    def connection(self) -> CursorOwner:
         return self._connection
 
     @property
