@@ -88,7 +88,8 @@ class ParquetEncoder(BatchEncoder):
         full = table.num_rows if everything else table.num_rows - table.num_rows % self._row_group_rows
         self._writer.write_table(table.slice(0, full), row_group_size=self._row_group_rows)
         rest = table.slice(full)
-        self._pending = rest.to_batches()
+        # An empty slice would still pin the last batch's buffers (and the response they view).
+        self._pending = rest.to_batches() if rest.num_rows else []
         self._pending_rows = rest.num_rows
         self._pending_bytes = sum(batch.nbytes for batch in self._pending)
 

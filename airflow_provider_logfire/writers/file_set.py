@@ -20,13 +20,12 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from upath import UPath
 
 from airflow_provider_logfire.exceptions import DestinationError, DestinationExistsError, LogfireError
 from airflow_provider_logfire.writers.formats import ResolvedFormat
 from airflow_provider_logfire.writers.layout import PART, PART_DIGITS, SUCCESS_NAME, SetLayout
-from airflow_provider_logfire.writers.partitions import Partition, Partitioner
+from airflow_provider_logfire.writers.partitions import Partition, Partitioner, time_bounds
 from airflow_provider_logfire.writers.paths import Target, display_path
 from airflow_provider_logfire.writers.policies import IfExists
 from airflow_provider_logfire.writers.staging import stage
@@ -77,10 +76,11 @@ class _OpenFile:
         self.last: datetime | None = None
 
     def note_times(self, column: pa.Array) -> None:
-        bounds = pc.min_max(column).as_py()
-        if bounds["min"] is not None:
-            self.first = bounds["min"] if self.first is None else min(self.first, bounds["min"])
-            self.last = bounds["max"] if self.last is None else max(self.last, bounds["max"])
+        bounds = time_bounds(column)
+        if bounds is not None:
+            low, high = bounds
+            self.first = low if self.first is None else min(self.first, low)
+            self.last = high if self.last is None else max(self.last, high)
 
     def entry(self) -> SetFile:
         return SetFile(
@@ -137,15 +137,16 @@ class FileSetWriter:
                 self._input_schema = batch.schema
             if not batch.num_rows:
                 return
+            by_time = bool(self._partitioner.time_keys(batch.schema))
             for partition, rows in self._partitioner.split(batch):
+                if by_time:
+                    # Rows come in time order: once a later time partition starts, the files of
+                    # earlier ones get no more rows. Finishing them now keeps one file open.
+                    latest = self._time_key(partition)
+                    for folder, current in list(self._open.items()):
+                        if current.time_key != latest:
+                            self._finish(folder)
                 self._write_partition(partition, rows)
-            if self._partitioner.time_keys(batch.schema):
-                # Rows come in time order: a file of an earlier time partition gets no more rows.
-                (latest, _), *_ = self._partitioner.split(batch.slice(batch.num_rows - 1))
-                latest_key = self._time_key(latest)
-                for folder, current in list(self._open.items()):
-                    if current.time_key != latest_key:
-                        self._finish(folder)
         except BaseException:
             self.abort()
             raise
@@ -196,8 +197,10 @@ class FileSetWriter:
         folder = partition.folder
         if folder in self._finished_folders and PART not in self._layout.name_template:
             raise LogfireError(
-                f"rows for partition {folder!r} arrived after its file was finished: a file set whose "
-                f"name has no {PART} needs its rows in time order"
+                f"rows for partition {folder!r} came after rows of later partitions, and its file is "
+                f"finished. Either the rows are not in time order, or the keys repeat within the "
+                f"window (partition_by={list(self._layout.partition_by)} over more than one day, say): "
+                f"add a coarser key such as 'day', or put {PART} in the file name"
             )
         part = self._next_part.get(folder, 0)
         if part >= 10**PART_DIGITS:

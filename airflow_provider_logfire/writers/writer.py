@@ -167,6 +167,7 @@ class ExportWriter:
                 self._start(self._schema if self._schema is not None else pa.schema([]))
             assert self._encoder is not None
             self._encoder.finish()
+            self._encoder = None  # finished: nothing of the export's batches stays referenced
             self._sink.close()
             self._staged.complete()
         except BaseException as error:
