@@ -26,7 +26,7 @@ import math
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -311,6 +311,7 @@ def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
                         "message": _message(attributes, span.name),
                         "tags": _tags(attributes),
                         "attributes": _user_attributes(attributes, span.name),
+                        "attributes_json_schema": _json_schema_text(attributes),
                         **_exception_columns(_last_exception(span.events)),
                         "otel_status_code": status,
                         "otel_status_message": span.status.message or None,
@@ -472,6 +473,7 @@ def _points(metric: Any) -> Iterable[dict[str, Any]]:
                 "metric_type": "exponential_histogram",
                 "aggregation_temporality": temporality,
                 **_histogram_scalars(p),
+                **_exponential_buckets(p),
             }
             for p in metric.exponential_histogram.data_points
         )
@@ -513,6 +515,19 @@ def _histogram_scalars(point: Any) -> dict[str, Any]:
         "histogram_min": point.min if point.HasField("min") else None,
         "histogram_max": point.max if point.HasField("max") else None,
         "exemplars": _json_or_none([_exemplar(e) for e in point.exemplars]),
+    }
+
+
+def _exponential_buckets(point: Any) -> dict[str, Any]:
+    """The `exp_histogram_*` columns of an exponential histogram point."""
+    return {
+        "exp_histogram_scale": _int32(point.scale),
+        "exp_histogram_zero_count": _int32(point.zero_count),
+        "exp_histogram_zero_threshold": point.zero_threshold,
+        "exp_histogram_positive_bucket_counts": list(point.positive.bucket_counts),
+        "exp_histogram_positive_bucket_counts_offset": _int32(point.positive.offset),
+        "exp_histogram_negative_bucket_counts": list(point.negative.bucket_counts),
+        "exp_histogram_negative_bucket_counts_offset": _int32(point.negative.offset),
     }
 
 
@@ -642,12 +657,13 @@ def _message(attributes: Mapping[str, Any], fallback: str) -> str:
     return message if isinstance(message, str) else fallback
 
 
-def _tags(attributes: Mapping[str, Any]) -> list[str] | None:
+def _tags(attributes: Mapping[str, Any]) -> list[str]:
+    """`logfire.tags` as a list; `[]` for a span without tags, as Logfire stores it."""
     tags = attributes.get("logfire.tags")
     if isinstance(tags, str):
         tags = [tags]
     if not isinstance(tags, list) or not tags:
-        return None
+        return []
     return [tag if isinstance(tag, str) else _json(tag) for tag in tags]
 
 
@@ -667,6 +683,12 @@ def _user_attributes(attributes: Mapping[str, Any], span_name: str) -> str:
         else:
             kept[key] = value
     return _json(kept)
+
+
+def _json_schema_text(attributes: Mapping[str, Any]) -> str | None:
+    """The SDK's `logfire.json_schema` attribute, kept as the text it sent."""
+    schema = attributes.get("logfire.json_schema")
+    return schema if isinstance(schema, str) else None
 
 
 def _loads_or_keep(text: str) -> Any:
@@ -730,29 +752,13 @@ def _json_or_none(items: list[Any]) -> str | None:
 
 # -- Arrow -------------------------------------------------------------------------------------
 
-#: Arrow types of the DuckDB column types this module fills.
-_ARROW_TYPES: dict[str, Callable[[], pa.DataType]] = {
-    "TIMESTAMPTZ": lambda: pa.timestamp("us", "UTC"),
-    "DOUBLE": pa.float64,
-    "VARCHAR": pa.string,
-    "JSON": pa.string,
-    "INTEGER": pa.int32,
-    "BOOLEAN": pa.bool_,
-    "VARCHAR[]": lambda: pa.list_(pa.string()),
-    "BIGINT[]": lambda: pa.list_(pa.int64()),
-    "DOUBLE[]": lambda: pa.list_(pa.float64()),
-}
 #: Filled by `LocalEngine.insert_arrow` at insert time.
 _ENGINE_FILLED = frozenset({"created_at", "day", "project_id"})
 
 
 def _arrow_schema(table: Table) -> pa.Schema:
     return pa.schema(
-        [
-            pa.field(c.name, _ARROW_TYPES[c.duckdb_type](), nullable=True)
-            for c in table.columns
-            if c.name not in _ENGINE_FILLED
-        ]
+        [pa.field(c.name, c.arrow_type, nullable=True) for c in table.columns if c.name not in _ENGINE_FILLED]
     )
 
 

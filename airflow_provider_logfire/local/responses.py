@@ -17,7 +17,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -344,21 +343,28 @@ def _line(obj: dict[str, Any]) -> bytes:
 
 
 def csv_stream(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
-    """CSV with a header row; NULL is empty, booleans `true`/`false`, lists and structs JSON text."""
-    sink = io.BytesIO()
-    csv_schema = _csv_batch(pa.RecordBatch.from_pylist([], schema=schema)).schema
-    with pa_csv.CSVWriter(sink, csv_schema) as writer:
-        for batch in batches:
-            writer.write_batch(_csv_batch(batch))
-            if sink.tell():
-                yield _drain(sink)
-    if sink.tell():
-        yield _drain(sink)
+    """CSV with a header row, quoting only the fields that need it (as the service does).
+
+    NULL is empty, booleans `true`/`false`, lists and structs JSON text. A field is quoted when it
+    holds a comma, a quote or a line break; quotes inside are doubled. The work is vectorised:
+    each column becomes text, then every row is joined, batch by batch.
+    """
+    yield (",".join(_csv_quoted_text(name) for name in schema.names) + "\n").encode()
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        columns = [_csv_field(_csv_array(column)) for column in batch.columns]
+        lines = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, ",")
+        yield ("\n".join(lines.to_pylist()) + "\n").encode()
 
 
-def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
-    columns = [_csv_array(column) for column in batch.columns]
-    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+_NEEDS_QUOTES = '[,"\r\n]'
+
+
+def _csv_quoted_text(text: str) -> str:
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _csv_array(array: pa.Array) -> pa.Array:
@@ -372,6 +378,16 @@ def _csv_array(array: pa.Array) -> pa.Array:
     if pa.types.is_binary(t) or pa.types.is_duration(t) or pa.types.is_interval(t):
         return _jsonable(array)
     return array
+
+
+def _csv_field(array: pa.Array) -> pa.Array:
+    """Text of each value, quoted where needed; NULL as the empty field."""
+    text = array if pa.types.is_string(array.type) else array.cast(pa.string())
+    if pa.types.is_boolean(array.type):
+        text = pc.if_else(array, "true", "false")
+    needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.fill_null(pc.if_else(needs, quoted, text), "")
 
 
 def arrow_stream(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
