@@ -1,7 +1,8 @@
 """The local server's query engine: Apache DataFusion over `records` and `metrics`, like Logfire.
 
-Each query gets a fresh DataFusion session holding exactly three tables, `records`,
-`records_all` and `metrics`, each registered as the request's window of the stored rows (see
+Each query gets a fresh DataFusion session holding at most three tables, `records`,
+`records_all` (records plus pending spans) and `metrics`, each registered as the request's window
+of the stored rows (see
 `store.SegmentStore.window`: a zero-copy slice of time-sorted segments) and its deployment
 environments. Nothing else exists in that session: no stored table, no file or URL table, no
 other request's data. So no query can read outside its window, however it is written.
@@ -27,13 +28,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from datafusion import SessionConfig, SessionContext, SQLOptions
+from sqlglot import exp
 
 from airflow_provider_logfire.local.dialect import rewrite
 from airflow_provider_logfire.local.functions import register_functions
 from airflow_provider_logfire.local.loading import LoadError, complete_rows, read_parquet
 from airflow_provider_logfire.local.sql_guard import SqlRefusedError, parse_query
-from airflow_provider_logfire.local.store import SegmentStore
+from airflow_provider_logfire.local.store import PENDING, SegmentStore
 from airflow_provider_logfire.local.tables import RECORDS, TABLES, Table
 
 if TYPE_CHECKING:
@@ -230,7 +233,8 @@ class LocalEngine:
             runnable = sql if parsed is None else rewrite(sql, parsed)
         except SqlRefusedError as exc:
             raise LocalQueryError(str(exc)) from None
-        ctx = self._session(min_timestamp, max_timestamp, environments, timezone)
+        tables = None if parsed is None else {t.name.lower() for t in parsed.find_all(exp.Table)}
+        ctx = self._session(min_timestamp, max_timestamp, environments, timezone, tables)
         try:
             frame = ctx.sql_with_options(runnable, _READ_ONLY).limit(limit)
             plan = frame.optimized_logical_plan().display_indent() if explain else None
@@ -245,18 +249,29 @@ class LocalEngine:
         max_timestamp: datetime | None,
         environments: Sequence[str] | None,
         timezone: str | None,
+        tables: set[str] | None = None,
     ) -> SessionContext:
+        """A session holding the window of each table (of those named in `tables`, if given).
+
+        Registering only the tables a query names keeps a query's fixed cost low; a name the
+        query does not use could not be read by it anyway.
+        """
         zone = "UTC" if timezone is None else _checked_time_zone(timezone)
         config = SessionConfig().with_batch_size(BATCH_ROWS).with_information_schema(False)
         config = config.set("datafusion.execution.time_zone", zone)
         ctx = SessionContext(config)
         register_functions(ctx)
-        for table in TABLES.values():
-            batches = self._store.window(table.name, min_timestamp, max_timestamp, environments)
-            ctx.register_record_batches(table.name, [batches or [_empty_batch(table)]])
-        # Logfire's `records_all` adds pending spans to `records`; the local store keeps none.
-        records = self._store.window(RECORDS.name, min_timestamp, max_timestamp, environments)
-        ctx.register_record_batches("records_all", [records or [_empty_batch(RECORDS)]])
+        # As on Logfire, `records` is `records_all` without the pending spans.
+        sources = {**{name: (name,) for name in TABLES}, "records_all": (RECORDS.name, PENDING)}
+        for name, stored in sources.items():
+            if tables is None or name in tables:
+                table = TABLES.get(name, RECORDS)
+                batches = [
+                    batch
+                    for part in stored
+                    for batch in self._store.window(part, min_timestamp, max_timestamp, environments)
+                ]
+                ctx.register_record_batches(name, [batches or [_empty_batch(table)]])
         return ctx
 
     # -- loading ---------------------------------------------------------------------------
@@ -276,8 +291,13 @@ class LocalEngine:
         if isinstance(data, pa.RecordBatchReader):
             data = data.read_all()
         rows = complete_rows(table, data)
+        parts = {table.name: [rows]}
+        if table is RECORDS:
+            pending = pc.equal(rows.column("kind"), "pending_span")
+            if pc.any(pending).as_py():
+                parts = {table.name: [rows.filter(pc.invert(pending))], PENDING: [rows.filter(pending)]}
         with self._load_lock:
-            self._store.append({table.name: [rows]}, merge=keep_sorted)
+            self._store.append(parts, merge=keep_sorted)
         return rows.num_rows
 
     def load_parquet(self, table_name: str, path_or_glob: str | os.PathLike[str]) -> int:
@@ -318,7 +338,7 @@ class LocalEngine:
             self._store.clear()
 
     def count(self, table_name: str) -> int:
-        """Number of stored rows in a table (ignoring any window)."""
+        """Number of stored rows in a table (ignoring any window; pending spans not counted)."""
         return self._store.count(_table(table_name).name)
 
 

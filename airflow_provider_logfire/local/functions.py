@@ -9,10 +9,10 @@ Why the path is one argument here: a Python UDF has a fixed signature, so `diale
 folds the path into a single encoded literal (`encode_path`); a plain two-argument call with a
 key, as users write it, needs no encoding.
 
-Why it is fast enough: every function works on whole Arrow arrays. Each batch is
-dictionary-encoded, so a document repeated in the batch is parsed once (by orjson); for a
-top-level key, documents whose text cannot contain it (no `"key"` and no backslash escape) are
-answered without parsing at all.
+Why it is fast enough: every function works on whole Arrow arrays. For a path starting with a
+key, documents whose text cannot contain it (no `"key"` and no backslash escape) are answered
+in Arrow without parsing; the others are parsed by orjson, each distinct text once per batch,
+and their results scattered back into place.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -73,6 +74,8 @@ def _lookup(document: str, path: list[str | int]) -> Any:
         value = orjson.loads(document)
     except orjson.JSONDecodeError:
         return _MISSING
+    if len(path) == 1 and type(value) is dict and isinstance(path[0], str):
+        return value.get(path[0], _MISSING)  # the common case, `attributes->>'key'`
     for element in path:
         if isinstance(value, dict) and isinstance(element, str):
             value = value.get(element, _MISSING)
@@ -85,12 +88,26 @@ def _lookup(document: str, path: list[str | int]) -> Any:
     return value
 
 
-def _may_contain(dictionary: pa.Array, key: str) -> pa.Array:
-    """Per distinct document: could it hold `key` at all? False only when its text proves not."""
+def _may_contain(documents: pa.Array, key: str) -> pa.Array:
+    """Per document: could it hold `key` at all? False only when its text proves it cannot.
+
+    A key can hide behind an escape (`"\\u0061"` is `"a"`), so a document with a backslash is
+    always a candidate; whether any document has one is asked of the whole buffer at once.
+    """
     quoted = json.dumps(key, ensure_ascii=False)
-    found = pc.match_substring(dictionary, quoted)
-    escaped = pc.match_substring(dictionary, "\\")
-    return pc.fill_null(pc.or_(found, escaped), False)
+    found = pc.not_equal(pc.find_substring(documents, quoted), -1)
+    if _has_backslash(documents):
+        found = pc.or_(found, pc.match_substring(documents, "\\"))
+    return pc.fill_null(found, False)
+
+
+def _has_backslash(documents: pa.Array) -> bool:
+    _, offsets, data = documents.buffers()
+    if data is None or len(documents) == 0:
+        return False
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=len(documents) + 1, offset=4 * documents.offset)
+    start, stop = int(bounds[0]), int(bounds[-1])
+    return bool(np.any(np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start) == 0x5C))
 
 
 def _json_udf(
@@ -126,16 +143,40 @@ def _per_distinct_document(
     return_type: pa.DataType,
     absent: Any,
 ) -> pa.Array:
-    encoded = pc.dictionary_encode(documents)
-    dictionary = encoded.dictionary
+    """`convert(value at path)` for each document, parsing each distinct candidate text once.
+
+    For a path starting with a key, a C++ substring scan first rules out the documents whose
+    text cannot hold that key; only the others reach Python. Results are scattered back into
+    place with Arrow, so rows that were ruled out cost nothing in Python.
+    """
     if path and isinstance(path[0], str):
-        candidates = _may_contain(dictionary, path[0])
-        texts = pc.filter(dictionary, candidates).to_pylist()
-        parsed = iter([convert(_lookup(text, path)) for text in texts])
-        results = [next(parsed) if keep else absent for keep in candidates.to_pylist()]
+        candidates = _may_contain(documents, path[0])
     else:
-        results = [convert(_lookup(text, path)) for text in dictionary.to_pylist()]
-    return pa.array(results, return_type).take(encoded.indices)
+        candidates = pc.is_valid(documents)
+    texts = pc.filter(documents, candidates).to_pylist()
+    seen: dict[str, Any] = {}
+    results = []
+    for text in texts:
+        result = seen.get(text, _MISSING)
+        if result is _MISSING:
+            result = seen[text] = convert(_lookup(text, path))
+        results.append(result)
+    base = pa.nulls(len(documents), return_type)
+    if absent is not None:
+        base = pc.if_else(pc.is_valid(documents), pa.scalar(absent, return_type), base)
+    if not results:
+        return base
+    if pa.types.is_nested(return_type):  # no replace_with_mask kernel for lists: scatter in Python
+        found = iter(results)
+        merged = base.to_pylist()
+        return pa.array(
+            [
+                next(found) if keep else value
+                for keep, value in zip(candidates.to_pylist(), merged, strict=True)
+            ],
+            return_type,
+        )
+    return pc.replace_with_mask(base, candidates, pa.array(results, return_type))
 
 
 def _plain_strings(array: pa.Array) -> pa.Array:

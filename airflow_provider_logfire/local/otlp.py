@@ -9,8 +9,8 @@ writes anything (a bad request never leaves half of itself behind).
 The mapping follows Logfire's: a span is a `records` row with its name in `span_name`, the
 `logfire.msg` attribute (else the name) in `message`, `logfire.level_num` (else error 17 for an
 ERROR status, else info 9) in `level`, `logfire.tags` in `tags`, and `logfire.span_type` in `kind`
-(pending spans, which the SDK sends while a span is still open, are not stored: the real span
-follows). The last `exception` event fills `is_exception` and `exception_*`; every event, as in the
+(pending spans, which the SDK sends while a span is still open, are stored with
+`kind = 'pending_span'`: `records_all` shows them, `records` does not, as on Logfire). The last `exception` event fills `is_exception` and `exception_*`; every event, as in the
 demo data, is kept in `otel_events`. An OpenTelemetry log record is a `kind='log'` row whose body
 is `log_body`, whose severity number is its level (Logfire's levels are OTel severity numbers),
 and whose span is its parent. Attributes not used for bookkeeping land in `attributes` as JSON,
@@ -279,7 +279,7 @@ def _hex_ids_to_base64(node: Any) -> Any:
 
 
 def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
-    """One `records` row per span of the request, pending spans left out."""
+    """One `records` row per span of the request (pending spans with `kind = 'pending_span'`)."""
     rows = []
     for resource_spans in request.resource_spans:
         resource = _resource_columns(resource_spans.resource)
@@ -288,9 +288,7 @@ def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
             for span in scope_spans.spans:
                 attributes = _attributes(span.attributes)
                 span_type = attributes.get("logfire.span_type")
-                if span_type == "pending_span":
-                    continue
-                kind = "log" if span_type == "log" else "span"
+                kind = span_type if span_type in ("log", "pending_span") else "span"
                 start_ns = span.start_time_unix_nano
                 end_ns = span.end_time_unix_nano or start_ns
                 status = _STATUS_NAMES.get(span.status.code, "UNSET")
@@ -301,7 +299,7 @@ def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
                     {
                         "start_timestamp": _micros(start_ns),
                         "end_timestamp": _micros(end_ns),
-                        "duration": None if kind == "log" else (end_ns - start_ns) / 1e9,
+                        "duration": None if kind != "span" else (end_ns - start_ns) / 1e9,
                         "trace_id": _hex_id(span.trace_id),
                         "span_id": _hex_id(span.span_id),
                         "parent_span_id": _hex_id(span.parent_span_id),

@@ -213,7 +213,8 @@ def _jsonable(array: pa.Array) -> pa.Array:
     if pa.types.is_floating(t):
         return _finite_or_null(array)
     if pa.types.is_decimal(t):
-        return _finite_or_null(array.cast(pa.float64()))
+        # Through the exact decimal text, so 1.2345 stays 1.2345 (a binary cast may not).
+        return pc.cast(pc.cast(array, pa.string()), pa.float64())
     if pa.types.is_dictionary(t):
         return _jsonable(array.dictionary_decode())
     if pa.types.is_fixed_size_list(t):
@@ -234,9 +235,34 @@ def _jsonable(array: pa.Array) -> pa.Array:
         return pa.array(
             [None if v is None else base64.b64encode(v).decode() for v in array.to_pylist()], pa.string()
         )
-    if pa.types.is_duration(t) or pa.types.is_interval(t) or pa.types.is_map(t):
+    if pa.types.is_duration(t):
+        return _iso_durations(array)
+    if pa.types.is_interval(t) or pa.types.is_map(t):
         return pa.array([None if v is None else str(v) for v in array.to_pylist()], pa.string())
     return array
+
+
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _iso_durations(array: pa.Array) -> pa.Array:
+    """Durations as ISO 8601 text (`PT0.2S`, `P1DT3600S`), as Arrow's own formatter writes them.
+
+    Never a Python repr such as `0:00:00.200000`, which no client can parse back.
+    """
+    per_second = _PER_SECOND[array.type.unit]
+    digits = len(str(per_second)) - 1
+    out = []
+    for value in array.cast(pa.int64()).to_pylist():
+        if value is None:
+            out.append(None)
+            continue
+        sign, value = ("-" if value < 0 else ""), abs(value)
+        days, rest = divmod(value, 86_400 * per_second)
+        seconds, fraction = divmod(rest, per_second)
+        text = f"{seconds}.{fraction:0{digits}d}".rstrip("0").rstrip(".") if fraction else str(seconds)
+        out.append(f"{sign}P{days}DT{text}S" if days else f"{sign}PT{text}S")
+    return pa.array(out, pa.string())
 
 
 def _is_json_native(data_type: pa.DataType) -> bool:

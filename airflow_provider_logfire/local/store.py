@@ -33,6 +33,10 @@ from airflow_provider_logfire.local.tables import TABLES, Table
 
 #: More segments than this and the table is merged into one.
 MAX_SEGMENTS = 32
+#: Pending spans (`kind = 'pending_span'`), kept apart: `records_all` shows them, `records` not.
+PENDING = "records_pending"
+#: Everything stored, by name: the tables, and the pending spans in the `records` schema.
+STORED: dict[str, Table] = {**TABLES, PENDING: TABLES["records"]}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -42,8 +46,8 @@ class SegmentStore:
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = None if directory is None else Path(directory)
         self._lock = threading.Lock()
-        self._segments: dict[str, tuple[pa.Table, ...]] = {name: () for name in TABLES}
-        self._files: dict[str, tuple[Path, ...]] = {name: () for name in TABLES}
+        self._segments: dict[str, tuple[pa.Table, ...]] = {name: () for name in STORED}
+        self._files: dict[str, tuple[Path, ...]] = {name: () for name in STORED}
         self._sequence = itertools.count()
         if self.directory is not None:
             self._open_directory()
@@ -58,7 +62,7 @@ class SegmentStore:
         time order even without ORDER BY); without, the rows become a segment of their own
         (what frequent small appends want: no rewrite of the whole table each time).
         """
-        prepared = {name: _sorted(TABLES[name], pa.concat_tables(parts)) for name, parts in tables.items()}
+        prepared = {name: _sorted(STORED[name], pa.concat_tables(parts)) for name, parts in tables.items()}
         prepared = {name: table for name, table in prepared.items() if table.num_rows}
         if not prepared:
             return
@@ -71,7 +75,7 @@ class SegmentStore:
 
     def clear(self) -> None:
         with self._lock:
-            for name in TABLES:
+            for name in STORED:
                 self._replace_files(name, [])
                 self._segments[name] = ()
 
@@ -97,7 +101,7 @@ class SegmentStore:
         `environments` keeps rows whose `deployment_environment` is one of the names, `""`
         meaning "none set" (NULL or empty).
         """
-        table = TABLES[name]
+        table = STORED[name]
         low = None if min_timestamp is None else _micros(min_timestamp)
         high = None if max_timestamp is None else _micros(max_timestamp)
         batches: list[pa.RecordBatch] = []
@@ -111,7 +115,7 @@ class SegmentStore:
     # -- internals -------------------------------------------------------------------------
 
     def _merge(self, name: str) -> None:
-        merged = _sorted(TABLES[name], pa.concat_tables(self._segments[name]))
+        merged = _sorted(STORED[name], pa.concat_tables(self._segments[name]))
         self._segments[name] = (merged,)
         self._replace_files(name, [merged])
 
@@ -138,7 +142,7 @@ class SegmentStore:
 
     def _open_directory(self) -> None:
         assert self.directory is not None
-        for name, table in TABLES.items():
+        for name, table in STORED.items():
             files = sorted((self.directory / name).glob("*.parquet"))
             segments = [_conform(table, pq.read_table(path)) for path in files]
             self._segments[name] = tuple(s for s in segments if s.num_rows)
