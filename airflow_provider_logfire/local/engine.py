@@ -233,7 +233,7 @@ class LocalEngine:
             runnable = sql if parsed is None else rewrite(sql, parsed)
         except SqlRefusedError as exc:
             raise LocalQueryError(str(exc)) from None
-        tables = None if parsed is None else {t.name.lower() for t in parsed.find_all(exp.Table)}
+        tables = None if parsed is None else _named_tables(parsed)
         ctx = self._session(min_timestamp, max_timestamp, environments, timezone, tables)
         try:
             frame = ctx.sql_with_options(runnable, _READ_ONLY).limit(limit)
@@ -257,7 +257,7 @@ class LocalEngine:
         query does not use could not be read by it anyway.
         """
         zone = "UTC" if timezone is None else _checked_time_zone(timezone)
-        config = SessionConfig().with_batch_size(BATCH_ROWS).with_information_schema(False)
+        config = SessionConfig().with_batch_size(BATCH_ROWS).with_information_schema(True)
         config = config.set("datafusion.execution.time_zone", zone)
         ctx = SessionContext(config)
         register_functions(ctx)
@@ -347,6 +347,14 @@ def _table(name: str) -> Table:
         return TABLES[name]
     except KeyError:
         raise LoadError(f"Unknown table {name!r}; expected one of {', '.join(TABLES)}") from None
+
+
+def _named_tables(parsed: exp.Expression) -> set[str] | None:
+    """The tables a query names; None (all of them) when it reads `information_schema`."""
+    references = list(parsed.find_all(exp.Table))
+    if any(t.db.lower() == "information_schema" for t in references):
+        return None
+    return {t.name.lower() for t in references}
 
 
 def _empty_batch(table: Table) -> pa.RecordBatch:

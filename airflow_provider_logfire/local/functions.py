@@ -110,6 +110,41 @@ def _has_backslash(documents: pa.Array) -> bool:
     return bool(np.any(np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start) == 0x5C))
 
 
+_REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
+
+
+def _top_level_strings(documents: pa.Array, key: str) -> tuple[pa.Array, pa.Array]:
+    """The string value of a top-level `key`, found by RE2 in C++; a mask says which rows it answers.
+
+    For documents without a backslash (the caller checks) it is exact where it answers: nothing
+    before the key opens an object or array (so the key is at the top level), the key occurs once,
+    and its value is a string. Other documents (a nested value first, a number, a repeated key)
+    are left to the parser.
+    """
+    text = json.dumps(key, ensure_ascii=False)
+    quoted = "".join("\\" + c if c in _REGEX_SPECIAL else c for c in text)
+    value = r'"[^"\\\x00-\x1f]*"'
+    top = pc.match_substring_regex(documents, rf"^\s*\{{[^{{}}\[\]]*{quoted}\s*:\s*{value}")
+    once = pc.equal(pc.count_substring(documents, text), 1)
+    matched = pc.fill_null(pc.and_(top, once), False)
+    found = pc.extract_regex(documents, rf"{quoted}\s*:\s*(?P<v>{value})")
+    strings = pc.utf8_slice_codeunits(pc.struct_field(found, [0]), 1, -1)  # without the quotes
+    return matched, strings
+
+
+def _scatter(base: pa.Array, mask: pa.Array, values: pa.Array) -> pa.Array:
+    """`base` with the rows where `mask` is true replaced, in order, by `values`."""
+    if len(values) == 0:
+        return base
+    if not pa.types.is_nested(base.type):
+        return pc.replace_with_mask(base, mask, values)
+    found = iter(values.to_pylist())  # no replace_with_mask kernel for lists
+    return pa.array(
+        [next(found) if keep else old for keep, old in zip(mask.to_pylist(), base.to_pylist(), strict=True)],
+        base.type,
+    )
+
+
 def _json_udf(
     name: str, convert: Callable[[Any], Any], return_type: pa.DataType, *, absent: Any = None
 ) -> Any:
@@ -143,40 +178,34 @@ def _per_distinct_document(
     return_type: pa.DataType,
     absent: Any,
 ) -> pa.Array:
-    """`convert(value at path)` for each document, parsing each distinct candidate text once.
+    """`convert(value at path)` for each document, with as little Python per row as possible.
 
     For a path starting with a key, a C++ substring scan first rules out the documents whose
-    text cannot hold that key; only the others reach Python. Results are scattered back into
-    place with Arrow, so rows that were ruled out cost nothing in Python.
+    text cannot hold that key. For a single key read as text, RE2 answers the documents where
+    the key is a top-level string (see `_top_level_strings`). Only the rest reach orjson, each
+    distinct text parsed once; results are scattered back into place with Arrow.
     """
-    if path and isinstance(path[0], str):
-        candidates = _may_contain(documents, path[0])
-    else:
-        candidates = pc.is_valid(documents)
-    texts = pc.filter(documents, candidates).to_pylist()
+    key = path[0] if path and isinstance(path[0], str) else None
+    candidates = pc.is_valid(documents) if key is None else _may_contain(documents, key)
+    filtered = pc.filter(documents, candidates)
+    answers = pa.nulls(len(filtered), return_type)
+    to_parse = pc.is_valid(filtered)
+    if key is not None and len(path) == 1 and convert in _FROM_STRING and not _has_backslash(filtered):
+        matched, strings = _top_level_strings(filtered, key)
+        answers = pc.if_else(matched, _FROM_STRING[convert](strings).cast(return_type), answers)
+        to_parse = pc.invert(matched)
     seen: dict[str, Any] = {}
-    results = []
-    for text in texts:
+    parsed = []
+    for text in pc.filter(filtered, to_parse).to_pylist():
         result = seen.get(text, _MISSING)
         if result is _MISSING:
             result = seen[text] = convert(_lookup(text, path))
-        results.append(result)
+        parsed.append(result)
+    answers = _scatter(answers, to_parse, pa.array(parsed, return_type))
     base = pa.nulls(len(documents), return_type)
     if absent is not None:
         base = pc.if_else(pc.is_valid(documents), pa.scalar(absent, return_type), base)
-    if not results:
-        return base
-    if pa.types.is_nested(return_type):  # no replace_with_mask kernel for lists: scatter in Python
-        found = iter(results)
-        merged = base.to_pylist()
-        return pa.array(
-            [
-                next(found) if keep else value
-                for keep, value in zip(candidates.to_pylist(), merged, strict=True)
-            ],
-            return_type,
-        )
-    return pc.replace_with_mask(base, candidates, pa.array(results, return_type))
+    return _scatter(base, candidates, answers)
 
 
 def _plain_strings(array: pa.Array) -> pa.Array:
@@ -234,6 +263,14 @@ def _items(value: Any) -> list[str] | None:
 
 def _contains(value: Any) -> bool:
     return value is not _MISSING
+
+
+#: Converters whose answer for a string value can be computed in Arrow, from the string itself.
+_FROM_STRING: dict[Callable[[Any], Any], Callable[[pa.Array], pa.Array]] = {
+    _as_text: lambda strings: strings,
+    _as_str: lambda strings: strings,
+    _contains: lambda strings: pc.is_valid(strings),
+}
 
 
 # -- levels ------------------------------------------------------------------------------------

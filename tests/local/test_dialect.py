@@ -760,6 +760,17 @@ ORDER BY day DESC, cost_usd DESC""",
         "FROM records WHERE attributes ? 'items'",
         lambda a: a.rows == [{"n": 3, "second": 2, "raw": "[1,2,3]", "keys": ["items"]}],
     ),
+    "information-schema": Case(
+        DIALECT,  # DataFusion's information_schema, listing the session's (windowed) tables
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'records' "
+        "AND column_name IN ('level', 'tags') ORDER BY column_name",
+        lambda a: (
+            a.rows[0] == {"column_name": "level", "data_type": "Int32"}
+            and a.rows[1]["column_name"] == "tags"
+            and a.rows[1]["data_type"].startswith("List(")
+            and len(a.rows) == 2
+        ),
+    ),
     "json-as-text-of-a-number": Case(
         FUNCTIONS_JSON,
         "SELECT json_as_text(attributes, 'operation.cost') AS t FROM records "
