@@ -53,7 +53,8 @@ __all__ = [
 
 DEFAULT_QUERY_TIMEOUT = 30.0
 #: Rows per Arrow batch DataFusion produces: big enough to amortise Python overhead, small
-#: enough that the first bytes of a 10,000-row answer leave early.
+#: enough that the first bytes of a 10,000-row answer leave early (and that a failure late in
+#: such an answer comes after its first batch, as an NDJSON `error` line).
 BATCH_ROWS = 4096
 _READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow_statements(False)
 

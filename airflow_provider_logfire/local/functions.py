@@ -110,26 +110,34 @@ def _has_backslash(documents: pa.Array) -> bool:
     return bool(np.any(np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start) == 0x5C))
 
 
-_REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
-
-
 def _top_level_strings(documents: pa.Array, key: str) -> tuple[pa.Array, pa.Array]:
-    """The string value of a top-level `key`, found by RE2 in C++; a mask says which rows it answers.
+    """The string value of a top-level `key`, found with Arrow string kernels; a mask says where.
 
-    For documents without a backslash (the caller checks) it is exact where it answers: nothing
-    before the key opens an object or array (so the key is at the top level), the key occurs once,
-    and its value is a string. Other documents (a nested value first, a number, a repeated key)
-    are left to the parser.
+    For documents without a backslash (the caller checks) it is exact where it answers: the key
+    occurs once, nothing before it opens an object or array (so it is at the top level), and its
+    value is a string. Other documents (a nested value first, a number, a repeated key) are left
+    to the parser. Plain substring kernels, no regular expression: nothing to compile per batch.
     """
     text = json.dumps(key, ensure_ascii=False)
-    quoted = "".join("\\" + c if c in _REGEX_SPECIAL else c for c in text)
-    value = r'"[^"\\\x00-\x1f]*"'
-    top = pc.match_substring_regex(documents, rf"^\s*\{{[^{{}}\[\]]*{quoted}\s*:\s*{value}")
-    once = pc.equal(pc.count_substring(documents, text), 1)
-    matched = pc.fill_null(pc.and_(top, once), False)
-    found = pc.extract_regex(documents, rf"{quoted}\s*:\s*(?P<v>{value})")
-    strings = pc.utf8_slice_codeunits(pc.struct_field(found, [0]), 1, -1)  # without the quotes
-    return matched, strings
+    matched = pc.fill_null(pc.equal(pc.count_substring(documents, text), 1), False)
+    strings = pa.nulls(len(documents), pa.string())
+    if not pc.any(matched).as_py():
+        return matched, strings
+    once = pc.filter(documents, matched)
+    parts = pc.split_pattern(once, text, max_splits=1)
+    prefix, rest = pc.list_element(parts, 0), pc.list_element(parts, 1)
+    top = pc.and_(
+        pc.starts_with(pc.utf8_ltrim_whitespace(prefix), "{"),
+        pc.and_(pc.equal(pc.count_substring(prefix, "{"), 1), pc.equal(pc.count_substring(prefix, "["), 0)),
+    )
+    after = pc.utf8_ltrim_whitespace(rest)
+    value_start = pc.utf8_ltrim_whitespace(pc.utf8_slice_codeunits(after, 1))
+    is_string = pc.and_(pc.starts_with(after, ":"), pc.starts_with(value_start, '"'))
+    pieces = pc.split_pattern(pc.utf8_slice_codeunits(value_start, 1), '"', max_splits=1)
+    closed = pc.equal(pc.list_value_length(pieces), 2)
+    answered = pc.fill_null(pc.and_(top, pc.and_(is_string, closed)), False)
+    values = pc.if_else(answered, pc.list_element(pieces, 0), pa.scalar(None, pa.string()))
+    return _scatter(pa.array([False] * len(documents)), matched, answered), _scatter(strings, matched, values)
 
 
 def _scatter(base: pa.Array, mask: pa.Array, values: pa.Array) -> pa.Array:

@@ -33,6 +33,9 @@ from airflow_provider_logfire.local.tables import TABLES, Table
 
 #: More segments than this and the table is merged into one.
 MAX_SEGMENTS = 32
+#: Rows per stored chunk: few enough chunks that per-batch costs (a Python UDF call, an FFI
+#: hand-over) stay small, many enough that a window's slice touches little more than it needs.
+CHUNK_ROWS = 65_536
 #: Pending spans (`kind = 'pending_span'`), kept apart: `records_all` shows them, `records` not.
 PENDING = "records_pending"
 #: Everything stored, by name: the tables, and the pending spans in the `records` schema.
@@ -152,11 +155,14 @@ class SegmentStore:
 
 
 def _sorted(table: Table, data: pa.Table) -> pa.Table:
-    """Rows in time order (NULL times first, so that no window bound ever reaches them)."""
+    """Rows in time order (NULL times first, so that no window bound ever reaches them), in
+    chunks of `CHUNK_ROWS`."""
     times = data.column(table.time_column)
-    if times.null_count == 0 and _is_sorted(_micros_array(times)):
-        return data
-    return data.take(pc.array_sort_indices(times.combine_chunks(), null_placement="at_start"))
+    if not (times.null_count == 0 and _is_sorted(_micros_array(times))):
+        data = data.take(pc.array_sort_indices(times.combine_chunks(), null_placement="at_start"))
+    if data.num_rows and max(len(c) for c in data.column(0).chunks) < CHUNK_ROWS // 2 < data.num_rows:
+        data = pa.Table.from_batches(data.combine_chunks().to_batches(max_chunksize=CHUNK_ROWS))
+    return data
 
 
 def _is_sorted(values: np.ndarray) -> bool:
