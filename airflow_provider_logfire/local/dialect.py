@@ -19,9 +19,12 @@ A query that needs none of this reaches DataFusion exactly as the user wrote it.
 
 from __future__ import annotations
 
+import json
+
+import sqlglot
 from sqlglot import exp
 
-from airflow_provider_logfire.local.functions import JSON_FUNCTIONS, encode_path, level_number
+from airflow_provider_logfire.local.functions import JSON_FUNCTIONS, PATH_MARKER, encode_path, level_number
 from airflow_provider_logfire.local.sql_guard import SqlRefusedError
 
 _OPERATORS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBContainsTopKey)
@@ -50,7 +53,7 @@ class _Rewriter:
     def query(self, tree: exp.Expression) -> exp.Expression:
         for select in _output_selects(tree):
             select.set("expressions", [_named(e) for e in select.expressions])
-        return tree.transform(self._replace)
+        return tree.transform(self._replace).transform(_native_text)
 
     def _replace(self, node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Cast) and isinstance(_unparen(node.this), exp.JSONExtract):
@@ -181,6 +184,59 @@ def _getter_for_literal(literal: exp.Expression) -> str:
     return (
         "json_get_float" if "." in str(literal.this) or "e" in str(literal.this).lower() else "json_get_int"
     )
+
+
+#: Functions whose answer for a top-level string key DataFusion can compute with its own
+#: string functions (in Rust), leaving the Python UDF the documents that need parsing.
+_NATIVE_TEXT = frozenset({"json_as_text", "json_get_str"})
+_NATIVE_TEMPLATE = """CASE
+  WHEN strpos({d}, {k}) = 0 AND strpos({d}, chr(92)) = 0 THEN NULL
+  WHEN strpos({d}, chr(92)) = 0
+   AND length({d}) - length(replace({d}, {k}, '')) = {n}
+   AND starts_with(ltrim({prefix}), '{{')
+   AND strpos({prefix}, '[') = 0
+   AND length({prefix}) - length(replace({prefix}, '{{', '')) = 1
+   AND starts_with({rest}, ':')
+   AND starts_with(ltrim(substr({rest}, 2)), '"')
+   AND strpos({value}, '"') > 0
+  THEN split_part({value}, '"', 1)
+  ELSE {fallback}
+END"""
+
+
+def _native_text(node: exp.Expression) -> exp.Expression:
+    """`json_as_text(column, 'key')` as DataFusion string functions where they are exact.
+
+    The same conditions as `functions._top_level_strings`: no backslash in the document, the key
+    occurring once with nothing before it that opens an object or array, and a string value.
+    A document without the key (and no escape that could hide it) is NULL; every other document
+    goes to the UDF. CASE evaluates the UDF only on the rows that reach its branch.
+    """
+    if not isinstance(node, exp.Anonymous) or node.meta.get("native") or str(node.this) not in _NATIVE_TEXT:
+        return node
+    document, key = node.expressions
+    if not isinstance(document, exp.Column) or not _is_string(key) or key.this.startswith(PATH_MARKER):
+        return node
+    node.meta["native"] = True
+    quoted = json.dumps(key.this, ensure_ascii=False)
+    d = document.sql(dialect="postgres")
+    k = "'" + quoted.replace("'", "''") + "'"
+    rest = f"ltrim(split_part({d}, {k}, 2))"
+    sql = _NATIVE_TEMPLATE.format(
+        d=d,
+        k=k,
+        n=len(quoted),
+        prefix=f"split_part({d}, {k}, 1)",
+        rest=rest,
+        value=f"substr(ltrim(substr({rest}, 2)), 2)",
+        fallback="__fallback__",
+    )
+    case = sqlglot.parse_one(sql, read="postgres")
+    for placeholder in case.find_all(exp.Column):
+        if placeholder.name == "__fallback__":
+            placeholder.replace(node)
+            break
+    return case
 
 
 # -- levels ------------------------------------------------------------------------------------

@@ -86,3 +86,31 @@ def test_level_names(name: str, number: int) -> None:
 def test_an_unknown_level_name_says_which_exist() -> None:
     with pytest.raises(ValueError, match="Invalid level name 'loud'; expected one of trace, debug, info"):
         functions.level_number("loud")
+
+
+@pytest.mark.parametrize("corpus", list(CORPORA))
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT attributes->>'{key}' AS v FROM records",
+        "SELECT json_get_str(attributes, '{key}') AS v FROM records",
+    ],
+)
+def test_the_rewritten_sql_answers_as_parsing_would(corpus: str, key: str, sql: str) -> None:
+    """The SQL-level fast path (DataFusion string functions in a CASE) agrees with parsing."""
+    from datetime import datetime, timezone
+
+    from airflow_provider_logfire.local.engine import LocalEngine
+
+    documents = CORPORA[corpus]
+    start = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    rows = pa.table(
+        {"start_timestamp": [start] * len(documents), "attributes": pa.array(documents, pa.string())}
+    )
+    convert = functions._as_text if "->>" in sql else functions._as_str
+    with LocalEngine() as engine:
+        engine.insert_arrow("records", rows)
+        with engine.query(sql.format(key=key), limit=10_000) as result:
+            got = [v for batch in result for v in batch.column(0).to_pylist()]
+    assert got == [None if doc is None else convert(functions._lookup(doc, [key])) for doc in documents]
