@@ -54,13 +54,14 @@ def query(sql: str, **kwargs) -> LogfireQueryOperator:
 
 def test_invalid_sql_shows_the_servers_message(logfire_conn):
     with pytest.raises(
-        LogfireQueryError, match=r"Logfire query failed: Parser Error: syntax error at or near \"records\""
+        LogfireQueryError,
+        match=r"Logfire query failed: SQL error: ParserError\(\"Expected: end of statement, found: FORM",
     ):
         query("SELECT * FORM records").execute(CONTEXT)
 
 
 def test_unknown_table_is_named(logfire_conn):
-    with pytest.raises(LogfireQueryError, match="Table with name spans does not exist"):
+    with pytest.raises(LogfireQueryError, match="table 'datafusion.public.spans' not found"):
         query("SELECT * FROM spans").execute(CONTEXT)
 
 

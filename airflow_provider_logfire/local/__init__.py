@@ -1,8 +1,8 @@
-"""A Logfire-compatible query server on DuckDB, for development and tests without an account.
+"""A Logfire-compatible query server on Apache DataFusion, for development and tests without an account.
 
 Run it with `python -m airflow_provider_logfire.local serve` (or `logfire-local serve`); in
 tests use `airflow_provider_logfire.local.testing.run_local_server`. Needs the `local` extra
-(duckdb, starlette, uvicorn); importing this package alone imports none of them.
+(datafusion, sqlglot, orjson, starlette, uvicorn); importing this package alone imports none of them.
 """
 
 from __future__ import annotations

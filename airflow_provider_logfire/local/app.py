@@ -2,13 +2,13 @@
 
 The app only validates requests, picks a response format and streams the engine's batches
 through an encoder. Statuses and bodies follow Logfire: 400 `{"detail": ...}` for a failing
-query, 401 `{"detail": "Invalid token"}`, 422 with pydantic-style `detail` lists for invalid
+query, 401 `{"detail": "Invalid read token"}` (as recorded from the service), 422 with pydantic-style `detail` lists for invalid
 parameters. A query runs, and its first batch is fetched, before any header is sent, so its
 errors get a real status code; later failures end an NDJSON answer with an `error` line and cut
 any other format short (the client sees an incomplete body, never a short "complete" one).
 
 v2 `explain: true` is answered only as NDJSON (an `explain` line after the schema, holding
-DuckDB's plan); with any other format it is a 422. v2 `include_schema: false` drops the
+DataFusion's plan); with any other format it is a 422. v2 `include_schema: false` drops the
 `schema` object from a JSON answer; NDJSON always starts with its schema line.
 """
 
@@ -132,19 +132,29 @@ def create_app(
 
 
 def _token_info(organization_name: str, project_name: str) -> dict[str, Any]:
-    """The `/v1/read-token-info` body; ids are stable per name, never derived from the token."""
+    """The `/v1/read-token-info` body, with the fields the service answers with.
+
+    Ids are stable per name, never derived from the token; a local token never expires and has
+    no billing cycle or spending cap.
+    """
 
     def stable_id(kind: str, name: str) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"logfire-local:{kind}:{name}"))
 
+    project = f"{organization_name}/{project_name}"
     return {
-        "organization_name": organization_name,
-        "project_name": project_name,
+        "token_id": stable_id("read-token", project),
         "organization_id": stable_id("organization", organization_name),
-        "project_id": stable_id("project", f"{organization_name}/{project_name}"),
-        "token_id": stable_id("read-token", f"{organization_name}/{project_name}"),
+        "organization_name": organization_name,
+        "organization_subscription_plan": "local",
+        "project_id": stable_id("project", project),
+        "project_name": project_name,
         "expires_at": None,
-        "plan": "local",
+        "spending_cap_reached_at": None,
+        "billing_cycle_start": None,
+        "billing_cycle_end": None,
+        "organization_analytics_enabled": False,
+        "owner_user_id": stable_id("user", organization_name),
     }
 
 
@@ -231,7 +241,7 @@ class _TokenAuth:
             await self._app(scope, receive, send)
             return
         response = JSONResponse(
-            {"detail": "Invalid token"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            {"detail": "Invalid read token"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
         )
         await response(scope, receive, send)
 

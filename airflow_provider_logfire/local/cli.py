@@ -34,7 +34,7 @@ log = logging.getLogger("airflow_provider_logfire.local")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="logfire-local",
-        description="A local stand-in for the Pydantic Logfire query API (DuckDB inside), "
+        description="A local stand-in for the Pydantic Logfire query API (Apache DataFusion inside), "
         "for developing and testing without a Logfire account.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--data-dir",
         type=Path,
-        help="keep the data in a DuckDB file in this directory across restarts (default: in memory)",
+        help="keep the data as Parquet files in this directory across restarts (default: in memory)",
     )
     data.add_argument(
         "--demo-days",

@@ -1,54 +1,62 @@
-"""The local server's database: DuckDB holding `records` and `metrics`, queried like Logfire.
+"""The local server's query engine: Apache DataFusion over `records` and `metrics`, like Logfire.
 
-Every request gets its own DuckDB cursor (its own connection to the one database) and, in it,
-temporary views `records`, `records_all` and `metrics` that show only the request's time window
-and deployment environments. The user's SQL therefore reads "the table" and sees exactly the
-rows Logfire would give it, while the stored tables live apart in `STORE_SCHEMA` (a temporary
-view cannot share a name with the table it reads in the same schema).
+Each query gets a fresh DataFusion session holding at most three tables, `records`,
+`records_all` (records plus pending spans) and `metrics`, each registered as the request's window
+of the stored rows (see
+`store.SegmentStore.window`: a zero-copy slice of time-sorted segments) and its deployment
+environments. Nothing else exists in that session: no stored table, no file or URL table, no
+other request's data. So no query can read outside its window, however it is written.
 
 The window is half-open: `min_timestamp <= t < max_timestamp`, on `records.start_timestamp` and
 `metrics.recorded_timestamp`. Logfire does not document its bounds; a half-open window is the
 one that lets a client split a range into pieces without losing or doubling a row.
 
-SQL sent by clients can touch neither files nor the network: the database runs with
-`enable_external_access = false`, which DuckDB refuses to turn back on while it runs. The
-configuration is not locked as a whole (`lock_configuration`), because the v2 `timezone`
-parameter needs a per-request `SET TimeZone`; the SQL guard refuses every `SET` from clients.
-Loading goes through this class (Arrow in Python, never DuckDB's file readers).
+SQL is checked (`sql_guard`), rewritten for Logfire's dialect (`dialect`) and run with
+`SQLOptions` that refuse DDL, DML and statements. Each query has a time budget: when it runs out,
+the thread fetching from DataFusion is interrupted (DataFusion checks for Python exceptions while
+it waits for its own threads), which cancels the query.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
+import ctypes
 import threading
+import zoneinfo
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+from datafusion import SessionConfig, SessionContext, SQLOptions
+from sqlglot import exp
 
-from airflow_provider_logfire.local.loading import read_parquet
-from airflow_provider_logfire.local.sql_guard import SqlRefusedError, check_select
-from airflow_provider_logfire.local.tables import (
-    STORE_SCHEMA,
-    TABLES,
-    Table,
-    create_table_sql,
-    create_tables,
-)
+from airflow_provider_logfire.local.dialect import rewrite
+from airflow_provider_logfire.local.functions import register_functions
+from airflow_provider_logfire.local.loading import LoadError, complete_rows, read_parquet
+from airflow_provider_logfire.local.sql_guard import SqlRefusedError, parse_query
+from airflow_provider_logfire.local.store import PENDING, SegmentStore
+from airflow_provider_logfire.local.tables import RECORDS, TABLES, Table
 
 if TYPE_CHECKING:
     import os
 
+__all__ = [
+    "InvalidParameterError",
+    "LoadError",
+    "LocalEngine",
+    "LocalQueryError",
+    "QueryResult",
+    "QueryTimeoutError",
+]
+
 DEFAULT_QUERY_TIMEOUT = 30.0
-#: Rows per Arrow batch handed to the encoders: big enough to amortise Python overhead, small
-#: enough that the first bytes of a 10,000-row answer leave early.
+#: Rows per Arrow batch DataFusion produces: big enough to amortise Python overhead, small
+#: enough that the first bytes of a 10,000-row answer leave early (and that a failure late in
+#: such an answer comes after its first batch, as an NDJSON `error` line).
 BATCH_ROWS = 4096
-#: File name of the database inside `--data-dir`.
-DATABASE_FILE = "logfire-local.duckdb"
+_READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow_statements(False)
 
 
 class LocalQueryError(Exception):
@@ -67,8 +75,8 @@ class InvalidParameterError(ValueError):
         self.field = field
 
 
-class LoadError(ValueError):
-    """Data cannot be loaded into a table as given (unknown table or column, missing time column)."""
+class _Interrupted(BaseException):
+    """Raised inside the thread fetching from DataFusion when the time budget runs out."""
 
 
 class QueryResult:
@@ -76,29 +84,22 @@ class QueryResult:
 
     The first batch is fetched when the result is created, so an error in the query surfaces
     before any HTTP header is sent. `close()` must be called (it is idempotent and safe from any
-    thread): it cancels the time budget, interrupts a fetch still running and frees the cursor.
+    thread): it cancels the time budget and interrupts a fetch still running.
     """
 
-    def __init__(
-        self,
-        cursor: duckdb.DuckDBPyConnection,
-        relation: duckdb.DuckDBPyRelation,
-        *,
-        timeout: float,
-        plan: str | None = None,
-    ) -> None:
+    def __init__(self, stream: Any, schema: pa.Schema, *, timeout: float, plan: str | None = None) -> None:
         self.plan = plan
-        self._cursor = cursor
+        self.schema = _output_schema(schema)
+        self._stream = stream
         self._timeout = timeout
         self._timed_out = False
         self._closed = False
-        self._fetch_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._fetching: int | None = None
         self._timer = threading.Timer(timeout, self._interrupt_for_timeout)
         self._timer.daemon = True
         self._timer.start()
         try:
-            self._reader = self._guarded(lambda: relation.to_arrow_reader(BATCH_ROWS))
-            self.schema = _output_schema(self._reader.schema)
             self._pending: pa.RecordBatch | None = self._fetch()
         except BaseException:
             self.close()
@@ -115,15 +116,14 @@ class QueryResult:
         self.close()
 
     def close(self) -> None:
-        """Stop the query (if still running) and release its cursor."""
+        """Stop the query (if still running) and release it."""
         self._timer.cancel()
-        if self._closed:
-            return
-        self._closed = True
-        with contextlib.suppress(duckdb.Error):
-            self._cursor.interrupt()  # lets a fetch running in another thread give up the lock
-        with self._fetch_lock:
-            self._cursor.close()
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._interrupt_locked()
+        self._stream = None
 
     def _take_next(self) -> pa.RecordBatch | None:
         if self._pending is not None:
@@ -132,67 +132,67 @@ class QueryResult:
         return self._fetch()
 
     def _fetch(self) -> pa.RecordBatch | None:
-        with self._fetch_lock:
-            if self._closed:
-                raise LocalQueryError("The query was cancelled")
-            try:
-                batch = self._guarded(self._reader.read_next_batch)
-            except StopIteration:
-                self._timer.cancel()
-                return None
-        if batch.schema != self.schema:
-            batch = batch.cast(self.schema)
-        return batch
-
-    def _guarded(self, step: Any) -> Any:
-        """Run one DuckDB step, turning its failures into LocalQueryError with DuckDB's message."""
         try:
-            return step()
+            with self._lock:
+                if self._closed:
+                    raise LocalQueryError("The query was cancelled")
+                self._fetching = threading.get_ident()
+            try:
+                batch = self._stream.next()
+            finally:
+                with self._lock:
+                    self._fetching = None
         except StopIteration:
-            raise
-        except (duckdb.Error, pa.ArrowException, OSError) as exc:
-            if self._timed_out:
-                raise QueryTimeoutError(
-                    f"The query ran longer than the {self._timeout:g} s time limit and was cancelled"
-                ) from None
-            if self._closed:
-                raise LocalQueryError("The query was cancelled") from None
-            raise LocalQueryError(str(exc)) from None
+            self._timer.cancel()
+            return None
+        except _Interrupted:
+            raise self._stopped() from None
+        except (Exception, KeyboardInterrupt) as exc:
+            if self._timed_out or self._closed:
+                raise self._stopped() from None
+            raise LocalQueryError(_message(exc)) from None
+        arrow = batch.to_pyarrow()
+        return arrow if arrow.schema == self.schema else _conform(arrow, self.schema)
+
+    def _stopped(self) -> LocalQueryError:
+        if self._timed_out:
+            return QueryTimeoutError(
+                f"The query ran longer than the {self._timeout:g} s time limit and was cancelled"
+            )
+        return LocalQueryError("The query was cancelled")
 
     def _interrupt_for_timeout(self) -> None:
-        self._timed_out = True
-        with contextlib.suppress(duckdb.Error):  # the query may have ended in the meantime
-            self._cursor.interrupt()
+        with self._lock:
+            self._timed_out = True
+            self._interrupt_locked()
+
+    def _interrupt_locked(self) -> None:
+        if self._fetching is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self._fetching), ctypes.py_object(_Interrupted)
+            )
 
 
 class LocalEngine:
-    """DuckDB with Logfire's tables, safe to query from many threads at once."""
+    """Logfire's tables on DataFusion, safe to query from many threads while rows are loaded."""
 
     def __init__(
         self,
-        database: str | os.PathLike[str] = ":memory:",
+        directory: str | os.PathLike[str] | None = None,
         *,
         query_timeout: float = DEFAULT_QUERY_TIMEOUT,
     ) -> None:
-        self.database = str(database)
+        self.directory = None if directory is None else Path(directory).expanduser()
         self.query_timeout = query_timeout
-        self._con = duckdb.connect(self.database)
-        self._cursor_lock = threading.Lock()
-        self._load_lock = threading.RLock()
-        try:
-            self._con.execute("SET TimeZone = 'UTC'")
-            create_tables(self._con)
-            _forbid_external_access(self._con)
-        except BaseException:
-            self._con.close()
-            raise
+        self._store = SegmentStore(self.directory)
+        self._load_lock = threading.Lock()
 
     @classmethod
     def in_directory(cls, data_dir: str | os.PathLike[str], **kwargs: Any) -> LocalEngine:
         """An engine whose data persists in `data_dir` (created if needed) across restarts."""
         directory = Path(data_dir).expanduser()
         directory.mkdir(parents=True, exist_ok=True)
-        return cls(directory / DATABASE_FILE, **kwargs)
+        return cls(directory, **kwargs)
 
     def __enter__(self) -> LocalEngine:
         return self
@@ -201,11 +201,11 @@ class LocalEngine:
         self.close()
 
     def __repr__(self) -> str:
-        return f"LocalEngine(database={self.database!r})"
+        where = "memory" if self.directory is None else str(self.directory)
+        return f"LocalEngine({where})"
 
     def close(self) -> None:
-        """Close the database (a file database is checkpointed by DuckDB on close)."""
-        self._con.close()
+        """Nothing to flush: every load is already on disk when it returns (with a directory)."""
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -225,29 +225,55 @@ class LocalEngine:
         Naive datetimes are UTC. `environments` keeps rows whose `deployment_environment` is one
         of the names, `""` standing for "no environment" (NULL or empty); None or an empty list
         means no filter. `timezone` is the session time zone of this query only. With `explain`,
-        the result's `plan` holds DuckDB's plan as text.
+        the result's `plan` holds DataFusion's plan as text.
 
         Raises LocalQueryError (refused or failing SQL) or InvalidParameterError (bad timezone).
         """
         try:
-            check_select(sql)
+            parsed = parse_query(sql)
+            runnable = sql if parsed is None else rewrite(sql, parsed)
         except SqlRefusedError as exc:
             raise LocalQueryError(str(exc)) from None
-        with self._cursor_lock:
-            cursor = self._con.cursor()
+        tables = None if parsed is None else _named_tables(parsed)
+        ctx = self._session(min_timestamp, max_timestamp, environments, timezone, tables)
         try:
-            if timezone is not None:
-                _set_time_zone(cursor, timezone)
-            _create_window_views(cursor, min_timestamp, max_timestamp, environments)
-            try:
-                relation = cursor.sql(sql).limit(limit)
-                plan = relation.explain() if explain else None
-            except duckdb.Error as exc:
-                raise LocalQueryError(str(exc)) from None
-            return QueryResult(cursor, relation, timeout=self.query_timeout, plan=plan)
-        except BaseException:
-            cursor.close()
-            raise
+            frame = ctx.sql_with_options(runnable, _READ_ONLY).limit(limit)
+            plan = frame.optimized_logical_plan().display_indent() if explain else None
+            stream = frame.execute_stream()
+        except Exception as exc:
+            raise LocalQueryError(_message(exc)) from None
+        return QueryResult(stream, frame.schema(), timeout=self.query_timeout, plan=plan)
+
+    def _session(
+        self,
+        min_timestamp: datetime | None,
+        max_timestamp: datetime | None,
+        environments: Sequence[str] | None,
+        timezone: str | None,
+        tables: set[str] | None = None,
+    ) -> SessionContext:
+        """A session holding the window of each table (of those named in `tables`, if given).
+
+        Registering only the tables a query names keeps a query's fixed cost low; a name the
+        query does not use could not be read by it anyway.
+        """
+        zone = "UTC" if timezone is None else _checked_time_zone(timezone)
+        config = SessionConfig().with_batch_size(BATCH_ROWS).with_information_schema(True)
+        config = config.set("datafusion.execution.time_zone", zone)
+        ctx = SessionContext(config)
+        register_functions(ctx)
+        # As on Logfire, `records` is `records_all` without the pending spans.
+        sources = {**{name: (name,) for name in TABLES}, "records_all": (RECORDS.name, PENDING)}
+        for name, stored in sources.items():
+            if tables is None or name in tables:
+                table = TABLES.get(name, RECORDS)
+                batches = [
+                    batch
+                    for part in stored
+                    for batch in self._store.window(part, min_timestamp, max_timestamp, environments)
+                ]
+                ctx.register_record_batches(name, [batches or [_empty_batch(table)]])
+        return ctx
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -256,37 +282,24 @@ class LocalEngine:
     ) -> int:
         """Append rows to a table and return how many were added.
 
-        `data` may hold any subset of the table's columns: a missing nullable column is NULL,
-        `day` comes from the time column, `created_at` is the load time, `project_id` is
-        "local", `end_timestamp` equals `start_timestamp`; other required columns get a neutral
-        default (see `_DEFAULTS`) except the identity ones, which must be given. Values are cast
-        to the column types. Rows are kept ordered by the time column, so DuckDB's zone maps
-        skip whatever lies outside a query's window.
-
-        `keep_sorted=False` skips that re-sort, for frequent small appends such as OTLP ingest:
-        a span arrives when it ends, so nearly every batch starts a little before the last, and
-        rewriting the whole table each time would make every request cost the table's size.
-        Such rows are nearly in time order anyway; the next sorted load puts them in place.
+        `data` may hold any subset of the table's columns (see `loading.complete_rows` for what
+        fills the others). With `keep_sorted` the whole table stays one time-sorted segment, so
+        rows come back in time order even without ORDER BY. `keep_sorted=False` is for frequent
+        small appends such as OTLP ingest: the rows become a sorted segment of their own instead
+        of rewriting the table each time (segments are merged once there are many).
         """
         table = _table(table_name)
-        select_list = _load_select_list(table, data.schema.names)
+        if isinstance(data, pa.RecordBatchReader):
+            data = data.read_all()
+        rows = complete_rows(table, data)
+        parts = {table.name: [rows]}
+        if table is RECORDS:
+            pending = pc.equal(rows.column("kind"), "pending_span")
+            if pc.any(pending).as_py():
+                parts = {table.name: [rows.filter(pc.invert(pending))], PENDING: [rows.filter(pending)]}
         with self._load_lock:
-            with self._cursor_lock:  # as in `query`: inserts now run while queries start
-                cursor = self._con.cursor()
-            try:
-                cursor.register("_incoming", data)
-                cursor.execute(
-                    f"INSERT INTO {_stored(table)} SELECT {select_list} FROM _incoming "
-                    f'ORDER BY "{table.time_column}"'
-                )
-                (inserted,) = cursor.fetchone() or (0,)
-            except duckdb.Error as exc:
-                raise LoadError(f"Cannot load rows into {table.name}: {exc}") from None
-            finally:
-                cursor.close()
-            if keep_sorted:
-                self._keep_sorted(table)
-        return int(inserted)
+            self._store.append(parts, merge=keep_sorted)
+        return rows.num_rows
 
     def load_parquet(self, table_name: str, path_or_glob: str | os.PathLike[str]) -> int:
         """Load every Parquet file matching a path, directory or glob; return the row count."""
@@ -301,70 +314,33 @@ class LocalEngine:
         end: datetime | None = None,
         project_id: str = "local",
     ) -> Any:
-        """Generate demo telemetry (see `local.demo.generate_demo`) and return its summary."""
+        """Generate demo telemetry (see `local.demo.generate_demo`) and return its summary.
+
+        All or nothing: the rows become visible together once all are generated.
+        """
         from airflow_provider_logfire.local.demo import generate_demo
 
+        generated: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
+        summary = generate_demo(
+            lambda name, rows: generated[name].append(rows),
+            days=days,
+            rows_per_day=rows_per_day,
+            seed=seed,
+            end=end,
+            project_id=project_id,
+        )
         with self._load_lock:
-            summary = generate_demo(
-                self._con, days=days, rows_per_day=rows_per_day, seed=seed, end=end, project_id=project_id
-            )
-            for table in TABLES.values():
-                self._keep_sorted(table)
+            self._store.append({name: parts for name, parts in generated.items() if parts})
         return summary
 
     def clear(self) -> None:
         """Delete every stored row of both tables."""
         with self._load_lock:
-            for table in TABLES.values():
-                self._con.execute(f"DELETE FROM {_stored(table)}")
+            self._store.clear()
 
     def count(self, table_name: str) -> int:
-        """Number of stored rows in a table (ignoring any window)."""
-        table = _table(table_name)
-        with self._cursor_lock:
-            cursor = self._con.cursor()
-        try:
-            (rows,) = cursor.execute(f"SELECT count(*) FROM {_stored(table)}").fetchone() or (0,)
-        finally:
-            cursor.close()
-        return int(rows)
-
-    def _keep_sorted(self, table: Table) -> None:
-        """Rewrite a table in time order if a load left it out of order.
-
-        Physical order is what makes the window filter cheap: with rows sorted, each row group's
-        min/max statistics cover a short span and DuckDB skips the groups outside the window.
-        """
-        time = f'"{table.time_column}"'
-        (unsorted,) = self._con.execute(
-            f"SELECT count(*) FROM (SELECT {time} < lag({time}) OVER (ORDER BY rowid) AS back "
-            f"FROM {_stored(table)}) WHERE back"
-        ).fetchone() or (0,)
-        if not unsorted:
-            return
-        scratch = dataclasses.replace(table, name=f"{table.name}__sorting")
-        self._con.execute("BEGIN TRANSACTION")
-        try:
-            self._con.execute(create_table_sql(scratch))
-            self._con.execute(
-                f"INSERT INTO {_stored(scratch)} SELECT * FROM {_stored(table)} ORDER BY {time}"
-            )
-            self._con.execute(f"DROP TABLE {_stored(table)}")
-            self._con.execute(f"ALTER TABLE {_stored(scratch)} RENAME TO {table.name}")
-            self._con.execute("COMMIT")
-        except BaseException:
-            self._con.execute("ROLLBACK")
-            raise
-
-
-# -- helpers -------------------------------------------------------------------------------
-
-
-def _forbid_external_access(con: duckdb.DuckDBPyConnection) -> None:
-    """Make SQL unable to read or write files, fetch URLs, or install and load extensions."""
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute("SET autoload_known_extensions = false")
-    con.execute("SET enable_external_access = false")
+        """Number of stored rows in a table (ignoring any window; pending spans not counted)."""
+        return self._store.count(_table(table_name).name)
 
 
 def _table(name: str) -> Table:
@@ -374,65 +350,43 @@ def _table(name: str) -> Table:
         raise LoadError(f"Unknown table {name!r}; expected one of {', '.join(TABLES)}") from None
 
 
-def _stored(table: Table) -> str:
-    return f"{STORE_SCHEMA}.{table.name}"
+def _named_tables(parsed: exp.Expression) -> set[str] | None:
+    """The tables a query names; None (all of them) when it reads `information_schema`."""
+    references = list(parsed.find_all(exp.Table))
+    if any(t.db.lower() == "information_schema" for t in references):
+        return None
+    return {t.name.lower() for t in references}
 
 
-def _sql_string(value: str) -> str:
-    """A SQL string literal (standard quoting: a quote is doubled, nothing else is special)."""
-    return "'" + value.replace("'", "''") + "'"
+def _empty_batch(table: Table) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist([], schema=table.schema)
 
 
-def _sql_timestamp(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return f"TIMESTAMPTZ {_sql_string(value.astimezone(timezone.utc).isoformat())}"
-
-
-def _set_time_zone(cursor: duckdb.DuckDBPyConnection, name: str) -> None:
+def _checked_time_zone(name: str) -> str:
     try:
-        cursor.execute(f"SET TimeZone = {_sql_string(name)}")
-    except duckdb.Error:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise InvalidParameterError("timezone", f"Unknown time zone {name!r}") from None
+    return name
 
 
-def _create_window_views(
-    cursor: duckdb.DuckDBPyConnection,
-    min_timestamp: datetime | None,
-    max_timestamp: datetime | None,
-    environments: Sequence[str] | None,
-) -> None:
-    for table in TABLES.values():
-        time = f'"{table.time_column}"'
-        conditions = []
-        if min_timestamp is not None:
-            conditions.append(f"{time} >= {_sql_timestamp(min_timestamp)}")
-        if max_timestamp is not None:
-            conditions.append(f"{time} < {_sql_timestamp(max_timestamp)}")
-        if environments:
-            conditions.append(_environment_condition(environments))
-        where = " AND ".join(conditions) or "true"
-        cursor.execute(f"CREATE TEMP VIEW {table.name} AS SELECT * FROM {_stored(table)} WHERE {where}")
-    # Logfire's `records_all` adds pending spans to `records`; the local store never has any.
-    cursor.execute("CREATE TEMP VIEW records_all AS SELECT * FROM records")
+def _message(exc: BaseException) -> str:
+    """DataFusion's own error text, without the Python exception class around it."""
+    text = str(exc).strip()
+    return text or type(exc).__name__
 
 
-def _environment_condition(environments: Sequence[str]) -> str:
-    names = sorted({name for name in environments if name})
-    parts = []
-    if names:
-        parts.append(f"deployment_environment IN ({', '.join(_sql_string(n) for n in names)})")
-    if "" in environments:
-        parts.append("deployment_environment IS NULL OR deployment_environment = ''")
-    return "(" + " OR ".join(parts) + ")"
+def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """`batch` in the result's schema (names, types and nullability as planned)."""
+    columns = [column.cast(field.type) for column, field in zip(batch.columns, schema, strict=True)]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def _output_schema(schema: pa.Schema) -> pa.Schema:
-    """The schema results leave with: Logfire's Arrow conventions, whatever DuckDB produced.
+    """The schema results leave with: Logfire's Arrow conventions, whatever DataFusion produced.
 
     Timestamps with a zone are UTC (the session zone changes how SQL computes, not what an
-    instant is), list items are named `item`, dictionaries (DuckDB ENUMs) are plain values,
-    and no DuckDB extension metadata (e.g. JSON) rides along: JSON is text.
+    instant is), list items are named `item`, dictionaries are plain values.
     """
     return pa.schema([pa.field(f.name, _output_type(f.type), f.nullable) for f in schema])
 
@@ -452,71 +406,3 @@ def _output_type(data_type: pa.DataType) -> pa.DataType:
     if pa.types.is_struct(data_type):
         return pa.struct([pa.field(f.name, _output_type(f.type), f.nullable) for f in data_type])
     return data_type
-
-
-def _default_for(name: str, given: dict[str, str], time: str) -> str | None:
-    """SQL for a required column a load left out (or left NULL); None if there is none.
-
-    `given` maps the loaded columns to their (cast) SQL expressions; `time` is the expression of
-    the table's time column.
-    """
-    if name == "end_timestamp":
-        return given["start_timestamp"]
-    if name == "kind":
-        end = given.get("end_timestamp")
-        return f"CASE WHEN {end} > {given['start_timestamp']} THEN 'span' ELSE 'log' END" if end else "'log'"
-    if name in ("span_name", "message"):
-        other = given.get("message" if name == "span_name" else "span_name")
-        return f"coalesce({other}, '')" if other else "''"
-    if name == "day":
-        return f"CAST(timezone('UTC', {time}) AS DATE)"
-    return _CONSTANT_DEFAULTS.get(name)
-
-
-_CONSTANT_DEFAULTS = {
-    "created_at": "CAST(now() AS TIMESTAMPTZ)",
-    "project_id": "'local'",
-    "trace_id": "replace(CAST(uuid() AS VARCHAR), '-', '')",
-    "span_id": "left(replace(CAST(uuid() AS VARCHAR), '-', ''), 16)",
-    "level": "9",
-    "service_name": "'unknown_service'",
-    "metric_type": "'gauge'",
-    "unit": "''",
-}
-
-
-def _load_select_list(table: Table, names: Sequence[str]) -> str:
-    """The SELECT list that turns incoming columns (any subset) into a full row of `table`."""
-    known = set(table.column_names)
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise LoadError(
-            f"Unknown column(s) for table {table.name}: {', '.join(unknown)}. "
-            f"Known columns: {', '.join(table.column_names)}"
-        )
-    duplicates = sorted({n for n in names if list(names).count(n) > 1})
-    if duplicates:
-        raise LoadError(f"Duplicate column(s) for table {table.name}: {', '.join(duplicates)}")
-    if table.time_column not in names:
-        raise LoadError(
-            f"Cannot load rows into {table.name}: the time column {table.time_column!r} is missing"
-        )
-
-    given = {c.name: f'CAST("{c.name}" AS {c.duckdb_type})' for c in table.columns if c.name in names}
-    time = given[table.time_column]
-    expressions = []
-    for column in table.columns:
-        expr = given.get(column.name)
-        default = None if column.nullable else _default_for(column.name, given, time)
-        if expr is None and default is None:
-            if not column.nullable:
-                raise LoadError(
-                    f"Cannot load rows into {table.name}: the required column {column.name!r} is missing"
-                )
-            expr = f"CAST(NULL AS {column.duckdb_type})"
-        elif expr is None:
-            expr = default
-        elif default is not None and default != expr:
-            expr = f"coalesce({expr}, {default})"
-        expressions.append(f'{expr} AS "{column.name}"')
-    return ", ".join(expressions)

@@ -17,7 +17,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -214,7 +213,8 @@ def _jsonable(array: pa.Array) -> pa.Array:
     if pa.types.is_floating(t):
         return _finite_or_null(array)
     if pa.types.is_decimal(t):
-        return _finite_or_null(array.cast(pa.float64()))
+        # Through the exact decimal text, so 1.2345 stays 1.2345 (a binary cast may not).
+        return pc.cast(pc.cast(array, pa.string()), pa.float64())
     if pa.types.is_dictionary(t):
         return _jsonable(array.dictionary_decode())
     if pa.types.is_fixed_size_list(t):
@@ -235,9 +235,34 @@ def _jsonable(array: pa.Array) -> pa.Array:
         return pa.array(
             [None if v is None else base64.b64encode(v).decode() for v in array.to_pylist()], pa.string()
         )
-    if pa.types.is_duration(t) or pa.types.is_interval(t) or pa.types.is_map(t):
+    if pa.types.is_duration(t):
+        return _iso_durations(array)
+    if pa.types.is_interval(t) or pa.types.is_map(t):
         return pa.array([None if v is None else str(v) for v in array.to_pylist()], pa.string())
     return array
+
+
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _iso_durations(array: pa.Array) -> pa.Array:
+    """Durations as ISO 8601 text (`PT0.2S`, `P1DT3600S`), as Arrow's own formatter writes them.
+
+    Never a Python repr such as `0:00:00.200000`, which no client can parse back.
+    """
+    per_second = _PER_SECOND[array.type.unit]
+    digits = len(str(per_second)) - 1
+    out = []
+    for value in array.cast(pa.int64()).to_pylist():
+        if value is None:
+            out.append(None)
+            continue
+        sign, value = ("-" if value < 0 else ""), abs(value)
+        days, rest = divmod(value, 86_400 * per_second)
+        seconds, fraction = divmod(rest, per_second)
+        text = f"{seconds}.{fraction:0{digits}d}".rstrip("0").rstrip(".") if fraction else str(seconds)
+        out.append(f"{sign}P{days}DT{text}S" if days else f"{sign}PT{text}S")
+    return pa.array(out, pa.string())
 
 
 def _is_json_native(data_type: pa.DataType) -> bool:
@@ -344,21 +369,28 @@ def _line(obj: dict[str, Any]) -> bytes:
 
 
 def csv_stream(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
-    """CSV with a header row; NULL is empty, booleans `true`/`false`, lists and structs JSON text."""
-    sink = io.BytesIO()
-    csv_schema = _csv_batch(pa.RecordBatch.from_pylist([], schema=schema)).schema
-    with pa_csv.CSVWriter(sink, csv_schema) as writer:
-        for batch in batches:
-            writer.write_batch(_csv_batch(batch))
-            if sink.tell():
-                yield _drain(sink)
-    if sink.tell():
-        yield _drain(sink)
+    """CSV with a header row, quoting only the fields that need it (as the service does).
+
+    NULL is empty, booleans `true`/`false`, lists and structs JSON text. A field is quoted when it
+    holds a comma, a quote or a line break; quotes inside are doubled. The work is vectorised:
+    each column becomes text, then every row is joined, batch by batch.
+    """
+    yield (",".join(_csv_quoted_text(name) for name in schema.names) + "\n").encode()
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        columns = [_csv_field(_csv_array(column)) for column in batch.columns]
+        lines = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, ",")
+        yield ("\n".join(lines.to_pylist()) + "\n").encode()
 
 
-def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
-    columns = [_csv_array(column) for column in batch.columns]
-    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+_NEEDS_QUOTES = '[,"\r\n]'
+
+
+def _csv_quoted_text(text: str) -> str:
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _csv_array(array: pa.Array) -> pa.Array:
@@ -372,6 +404,16 @@ def _csv_array(array: pa.Array) -> pa.Array:
     if pa.types.is_binary(t) or pa.types.is_duration(t) or pa.types.is_interval(t):
         return _jsonable(array)
     return array
+
+
+def _csv_field(array: pa.Array) -> pa.Array:
+    """Text of each value, quoted where needed; NULL as the empty field."""
+    text = array if pa.types.is_string(array.type) else array.cast(pa.string())
+    if pa.types.is_boolean(array.type):
+        text = pc.if_else(array, "true", "false")
+    needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.fill_null(pc.if_else(needs, quoted, text), "")
 
 
 def arrow_stream(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:

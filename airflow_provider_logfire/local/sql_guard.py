@@ -1,71 +1,70 @@
-"""Refuse any SQL that is not exactly one read-only SELECT, before it reaches DuckDB.
+"""Refuse any SQL that is not exactly one read-only query, with a message that says why.
 
-The query API is read-only, and the local server shares one DuckDB database between all
-requests: a `CREATE`, `SET` or `ATTACH` sent by one client would change what every other client
-sees. DuckDB's own parser decides what a statement is (`duckdb.extract_statements`), so there is
-no second, regex-based idea of SQL that could disagree with the one that runs. Statements that
-read files or the network inside a SELECT (`read_csv`, `read_text`, ...) pass this guard; the
-engine's configuration (`enable_external_access = false`) is what stops them.
+The query API is read-only. Two layers make sure of it, so that neither alone has to be perfect:
+this guard, which parses the SQL with sqlglot and names what it refused (`got COPY`), and the
+engine, which runs every query with DataFusion's `SQLOptions` forbidding DDL, DML (`COPY`,
+`INSERT`) and statements (`SET`). SQL that sqlglot cannot parse goes on to DataFusion, whose
+error message is then the one the client sees, as on Logfire.
 
-The stored tables sit in a private schema behind per-request views that apply the time window;
-naming that schema anywhere in the SQL (even inside a string given to `query_table`) is refused,
-so no query can read past its window.
+Reading a path as a table (`SELECT * FROM '/etc/passwd'`) is refused here by name; the engine's
+sessions hold only the request's window of `records`, `records_all` and `metrics` and have no
+file or URL tables enabled, so such a name could not resolve there either.
 """
 
 from __future__ import annotations
 
-import duckdb
+import logging
 
-from airflow_provider_logfire.local.tables import STORE_SCHEMA
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
 
-#: DuckDB parses `WITH`, `FROM x`, `VALUES`, `DESCRIBE`, `SUMMARIZE` and `SHOW` as SELECT too.
-_ALLOWED = "SELECT"
+#: Statement classes whose sqlglot name is the keyword a user typed (others: the first keyword).
+_NAMED_STATEMENTS = (exp.Copy, exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete, exp.Set, exp.Merge)
 
-#: Names for statement types whose DuckDB name hides the keyword a user typed.
-_READABLE_NAMES = {
-    "LOAD": "INSTALL/LOAD",
-    "SET": "SET/RESET/USE",
-    "VACUUM": "VACUUM/ANALYZE",
-    "CALL": "CALL/CHECKPOINT",
-    "MULTI": "PIVOT (multi-statement)",
-}
+# sqlglot warns (on its logger) when it falls back to a generic command; the guard refuses those
+# anyway, with its own message, so the server log need not repeat it.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
 class SqlRefusedError(ValueError):
     """The SQL is not something the query API runs; the message says what and why."""
 
 
-def check_select(sql: str) -> None:
-    """Raise `SqlRefusedError` unless `sql` is exactly one SELECT statement.
+def parse_query(sql: str) -> exp.Query | exp.Values | None:
+    """The one query in `sql`, parsed; None if sqlglot cannot parse it (DataFusion will say why).
 
-    A parse error is reported with DuckDB's own message, so the client sees the same text
-    (line, caret) it would get from DuckDB.
+    Raises `SqlRefusedError` for an empty text, several statements, anything but a query, or a
+    file path used as a table.
     """
     try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise SqlRefusedError(str(exc)) from None
+        statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
+    except (ParseError, TokenError):
+        return None
     if not statements:
         raise SqlRefusedError("Only one SELECT statement is allowed; the SQL is empty")
     if len(statements) > 1:
         raise SqlRefusedError(
             f"Only one SELECT statement is allowed; got {len(statements)} statements separated by ';'"
         )
-    kind = _statement_kind(statements[0])
-    if kind != _ALLOWED:
-        raise SqlRefusedError(f"Only one SELECT statement is allowed; got {kind}: the query API is read-only")
-    if STORE_SCHEMA in sql.lower():
+    statement = statements[0]
+    if not isinstance(statement, (exp.Query, exp.Values)):
         raise SqlRefusedError(
-            f"{STORE_SCHEMA!r} is the local server's private storage; query the tables `records` and "
-            "`metrics`, which hold the request's time window"
+            f"Only one SELECT statement is allowed; got {_kind(statement, sql)}: the query API is read-only"
         )
+    for table in statement.find_all(exp.Table):
+        name = table.name
+        if any(mark in name for mark in ("/", "\\", "://")) or name.startswith("~"):
+            raise SqlRefusedError(
+                f"{name!r} is not a table: the query API does not read files or URLs; "
+                "query the tables `records`, `records_all` and `metrics`"
+            )
+    return statement
 
 
-def _statement_kind(statement: duckdb.Statement) -> str:
-    """The statement's type as a readable keyword (`COPY`, `INSTALL/LOAD`, ...)."""
-    try:
-        name = statement.type.name
-    except ValueError:
-        # DuckDB knows statement types its Python enum does not (e.g. UPDATE EXTENSIONS).
-        return "a statement of an unsupported type"
-    return _READABLE_NAMES.get(name, name)
+def _kind(statement: exp.Expression, sql: str) -> str:
+    """The statement's leading keyword (`COPY`, `DROP`, ...), as the user typed it."""
+    if isinstance(statement, _NAMED_STATEMENTS):
+        return type(statement).__name__.upper()
+    tokens = sqlglot.tokenize(sql, read="postgres")
+    return tokens[0].text.upper() if tokens else "an empty statement"

@@ -1,29 +1,29 @@
-"""The `records` and `metrics` tables of the local server, as Logfire documents them.
+"""The `records` and `metrics` tables of the local server, as the production service has them.
 
-One description of each column drives the DuckDB DDL, the `/v1/schemas` endpoint, Parquet
-loading (which fills missing columns) and the demo data, so they cannot drift apart.
+One description of each column (Arrow type, Postgres-style name, nullability) drives the stored
+Arrow schema, the `/v1/schemas` endpoint, Parquet and OTLP loading (which fill missing columns)
+and the demo data, so they cannot drift apart. Columns, types and nullability follow the
+service's recorded `/v1/schemas` (see `logfire-api.md`): 44 columns in `records`, 41 in `metrics`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import duckdb
-
-#: Schema holding the stored tables. Queries see per-request views named `records` and
-#: `metrics` in the temp schema, restricted to the request's time window.
-STORE_SCHEMA = "logfire_store"
+import pyarrow as pa
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    duckdb_type: str
+    arrow_type: pa.DataType
     postgres_type: str
     nullable: bool
     description: str
+
+    @property
+    def field(self) -> pa.Field:
+        return pa.field(self.name, self.arrow_type, self.nullable)
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def schema(self) -> pa.Schema:
+        """The stored Arrow schema: what a query of the table sees."""
+        return pa.schema([c.field for c in self.columns])
+
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
@@ -46,22 +51,25 @@ class Table:
 
 
 def _c(name: str, kind: str, nullable: bool, description: str) -> Column:
-    duckdb_type, postgres_type = _TYPES[kind]
-    return Column(name, duckdb_type, postgres_type, nullable, description)
+    arrow_type, postgres_type = _TYPES[kind]
+    return Column(name, arrow_type, postgres_type, nullable, description)
 
 
-# kind -> (DuckDB type, Postgres-style name reported by /v1/schemas)
+#: Timestamps are microseconds in UTC, as DataFusion reads them from Logfire's storage.
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+# kind -> (Arrow type, Postgres-style name reported by /v1/schemas)
 _TYPES = {
-    "timestamptz": ("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"),
-    "double": ("DOUBLE", "DOUBLE PRECISION"),
-    "text": ("VARCHAR", "TEXT"),
-    "json": ("JSON", "TEXT"),
-    "integer": ("INTEGER", "INTEGER"),
-    "boolean": ("BOOLEAN", "BOOLEAN"),
-    "text[]": ("VARCHAR[]", "TEXT[]"),
-    "integer[]": ("BIGINT[]", "INTEGER[]"),
-    "double[]": ("DOUBLE[]", "DOUBLE PRECISION[]"),
-    "date": ("DATE", "DATE"),
+    "timestamptz": (TIMESTAMP, "TIMESTAMP WITH TIME ZONE"),
+    "double": (pa.float64(), "DOUBLE PRECISION"),
+    "text": (pa.string(), "TEXT"),
+    "json": (pa.string(), "TEXT"),
+    "integer": (pa.int32(), "INTEGER"),
+    "boolean": (pa.bool_(), "BOOLEAN"),
+    "text[]": (pa.list_(pa.string()), "TEXT[]"),
+    "integer[]": (pa.list_(pa.int64()), "INTEGER[]"),
+    "double[]": (pa.list_(pa.float64()), "DOUBLE PRECISION[]"),
+    "date": (pa.date32(), "DATE"),
 }
 
 _SHARED_TAIL = (
@@ -96,8 +104,9 @@ RECORDS = Table(
         _c("span_name", "text", False, "Low-cardinality label shared by similar records."),
         _c("message", "text", False, "Human-readable message, with attributes filled in."),
         _c("log_body", "text", True, "Body of an OpenTelemetry log record."),
-        _c("tags", "text[]", True, "Tags given to the span or log."),
+        _c("tags", "text[]", True, "Tags given to the span or log; `[]` when it has none."),
         _c("attributes", "json", True, "Attributes not mapped to a column, as JSON."),
+        _c("attributes_json_schema", "json", True, "JSON schema of the attributes, as the SDK sent it."),
         _c("is_exception", "boolean", True, "Whether an exception was recorded."),
         _c("exception_type", "text", True, "Fully qualified exception type."),
         _c("exception_message", "text", True, "Exception message."),
@@ -124,7 +133,12 @@ METRICS = Table(
     description="Pre-aggregated OpenTelemetry metrics.",
     time_column="recorded_timestamp",
     columns=(
-        _c("recorded_timestamp", "timestamptz", False, "When the data point was recorded."),
+        _c(
+            "recorded_timestamp",
+            "timestamptz",
+            True,
+            "When the data point was recorded (nullable, as in production).",
+        ),
         _c("start_timestamp", "timestamptz", True, "Start of the aggregation interval."),
         _c("metric_name", "text", False, "Name of the metric."),
         _c("metric_type", "text", False, "`sum`, `gauge`, `histogram` or `exponential_histogram`."),
@@ -139,8 +153,26 @@ METRICS = Table(
         _c("histogram_max", "double", True, "Largest observation."),
         _c("histogram_bucket_counts", "integer[]", True, "Count per bucket."),
         _c("histogram_explicit_bounds", "double[]", True, "Bucket boundaries."),
+        _c("exp_histogram_scale", "integer", True, "Scale of an exponential histogram point."),
+        _c("exp_histogram_zero_count", "integer", True, "Observations in the zero bucket."),
+        _c("exp_histogram_zero_threshold", "double", True, "Width of the zero bucket."),
+        _c("exp_histogram_positive_bucket_counts", "integer[]", True, "Counts of the positive buckets."),
+        _c(
+            "exp_histogram_positive_bucket_counts_offset",
+            "integer",
+            True,
+            "Index of the first positive bucket.",
+        ),
+        _c("exp_histogram_negative_bucket_counts", "integer[]", True, "Counts of the negative buckets."),
+        _c(
+            "exp_histogram_negative_bucket_counts_offset",
+            "integer",
+            True,
+            "Index of the first negative bucket.",
+        ),
         _c("exemplars", "json", True, "Exemplars, as JSON."),
         _c("attributes", "json", True, "Data point attributes, as JSON."),
+        _c("attributes_json_schema", "json", True, "JSON schema of the attributes, as the SDK sent it."),
         *_SHARED_TAIL,
         _c("created_at", "timestamptz", False, "When the row was inserted."),
         _c("day", "date", False, "UTC date of `recorded_timestamp`."),
@@ -151,35 +183,19 @@ METRICS = Table(
 TABLES: dict[str, Table] = {t.name: t for t in (RECORDS, METRICS)}
 
 
-def create_table_sql(table: Table) -> str:
-    """DDL for the stored table (in `STORE_SCHEMA`)."""
-    cols = ",\n  ".join(
-        f'"{c.name}" {c.duckdb_type}{"" if c.nullable else " NOT NULL"}' for c in table.columns
-    )
-    return f"CREATE TABLE IF NOT EXISTS {STORE_SCHEMA}.{table.name} (\n  {cols}\n)"
-
-
-def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the store schema and both tables if they do not exist yet."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {STORE_SCHEMA}")
-    for table in TABLES.values():
-        con.execute(create_table_sql(table))
-
-
 def schemas_document() -> dict:
-    """The body of `GET /v1/schemas`."""
+    """The body of `GET /v1/schemas`, shaped as the production service answers it.
+
+    Columns are listed alphabetically with empty descriptions, as recorded from the service.
+    """
     return {
         "tables": [
             {
                 "name": t.name,
-                "description": t.description,
+                "description": "",
                 "schema": {
-                    c.name: {
-                        "data_type": c.postgres_type,
-                        "nullable": c.nullable,
-                        "description": c.description,
-                    }
-                    for c in t.columns
+                    c.name: {"data_type": c.postgres_type, "nullable": c.nullable, "description": ""}
+                    for c in sorted(t.columns, key=lambda c: c.name)
                 },
             }
             for t in TABLES.values()

@@ -46,7 +46,7 @@ def serve(*flags: str) -> tuple[subprocess.Popen, str]:
         sys.executable, "-m", "airflow_provider_logfire.local", "serve",  # or: logfire-local serve
         "--port", "0",  # any free port; the URL is written to --ready-file
         "--ready-file", str(ready),
-        "--data-dir", str(work / "db"),  # a DuckDB file that outlives the process
+        "--data-dir", str(work / "db"),  # Parquet files that outlive the process
         "--latency-ms", "20",  # answer like a service across the internet
         "--log-level", "warning",
         *flags,
@@ -63,7 +63,7 @@ def serve(*flags: str) -> tuple[subprocess.Popen, str]:
 
 
 def stop(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGTERM)  # a clean shutdown closes the DuckDB file
+    server.send_signal(signal.SIGTERM)  # a clean shutdown; every load is already on disk
     assert server.wait(30) == 0
 
 

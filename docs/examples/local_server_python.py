@@ -17,7 +17,7 @@ from airflow_provider_logfire.local.testing import run_local_server
 
 # --8<-- [start:engine]
 day_end = datetime(2026, 11, 27, tzinfo=timezone.utc)
-engine = LocalEngine(query_timeout=1)  # in memory; LocalEngine.in_directory(path) keeps a DuckDB file
+engine = LocalEngine(query_timeout=1)  # in memory; LocalEngine.in_directory(path) keeps Parquet files
 summary = engine.load_demo(days=2, rows_per_day=5_000, seed=1, end=day_end)
 # DemoSummary(records=10000, metrics=..., start=2026-11-25 00:00 UTC, end=2026-11-27 00:00 UTC)
 print(summary)

@@ -1,4 +1,8 @@
-"""Demo telemetry: exact counts, determinism, and data that holds together like a real service's."""
+"""Demo telemetry: exact counts, determinism, and data that holds together like a real service's.
+
+The generated Arrow tables are checked with DuckDB (a dev dependency), an engine independent of
+the one the server runs, so a mistake in the server cannot hide one in the data.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,40 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from airflow_provider_logfire.local.demo import DemoSummary, generate_demo
-from airflow_provider_logfire.local.tables import METRICS, RECORDS, STORE_SCHEMA, create_tables
+from airflow_provider_logfire.local.engine import LocalEngine
+from airflow_provider_logfire.local.tables import METRICS, RECORDS
 
 END = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)
 DAYS = 3
 ROWS_PER_DAY = 20_000
-R = f"{STORE_SCHEMA}.records"
-M = f"{STORE_SCHEMA}.metrics"
+R = "records"
+M = "metrics"
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory store the way the server runs it: no file access from SQL."""
+def _generate(**kwargs: object) -> tuple[DemoSummary, dict[str, pa.Table]]:
+    """Run the generator; return its summary and each table's rows in the order written."""
+    written: dict[str, list[pa.Table]] = {RECORDS.name: [], METRICS.name: []}
+    summary = generate_demo(lambda name, rows: written[name].append(rows), **kwargs)  # type: ignore[arg-type]
+    tables = {RECORDS.name: RECORDS, METRICS.name: METRICS}
+    return summary, {
+        name: pa.concat_tables(parts) if parts else tables[name].schema.empty_table()
+        for name, parts in written.items()
+    }
+
+
+def _connect(tables: dict[str, pa.Table] | None = None) -> duckdb.DuckDBPyConnection:
+    """DuckDB holding the generated tables as `records` and `metrics`."""
     con = duckdb.connect(":memory:", config={"enable_external_access": False})
     con.execute("SET TimeZone = 'UTC'")
-    create_tables(con)
+    for name, table in (tables or {}).items():
+        con.register(f"_{name}", table)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _{name}")
+        con.unregister(f"_{name}")
     return con
 
 
@@ -32,18 +53,11 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
     return rows[0][0] if len(rows[0]) == 1 else rows[0]
 
 
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = _connect()
-    yield connection
-    connection.close()
-
-
 @pytest.fixture(scope="module")
 def demo() -> Iterator[tuple[duckdb.DuckDBPyConnection, DemoSummary]]:
     """One shared data set (read-only for the tests using it): 3 full days and 3 hours."""
-    connection = _connect()
-    summary = generate_demo(connection, days=DAYS, rows_per_day=ROWS_PER_DAY, seed=7, end=END)
+    summary, tables = _generate(days=DAYS, rows_per_day=ROWS_PER_DAY, seed=7, end=END)
+    connection = _connect(tables)
     yield connection, summary
     connection.close()
 
@@ -85,16 +99,16 @@ def test_every_row_lies_inside_the_span(demo: tuple[duckdb.DuckDBPyConnection, D
     assert summary.start <= first and last < summary.end
 
 
-def test_days_zero_inserts_nothing(con: duckdb.DuckDBPyConnection) -> None:
-    summary = generate_demo(con, days=0, rows_per_day=1000, end=END)
+def test_days_zero_inserts_nothing() -> None:
+    summary, tables = _generate(days=0, rows_per_day=1000, end=END)
     assert summary == DemoSummary(records=0, metrics=0, start=END, end=END)
-    assert _one(con, f"SELECT count(*) FROM {R}") == 0
-    assert _one(con, f"SELECT count(*) FROM {M}") == 0
+    assert tables[R].num_rows == tables[M].num_rows == 0
 
 
-def test_end_at_midnight_gives_whole_days_only(con: duckdb.DuckDBPyConnection) -> None:
+def test_end_at_midnight_gives_whole_days_only() -> None:
     end = datetime(2026, 11, 28, tzinfo=timezone.utc)
-    summary = generate_demo(con, days=2, rows_per_day=500, end=end)
+    summary, tables = _generate(days=2, rows_per_day=500, end=end)
+    con = _connect(tables)
     assert summary.records == 1000
     assert summary.start == datetime(2026, 11, 26, tzinfo=timezone.utc)
     assert con.execute(f"SELECT DISTINCT day FROM {R} ORDER BY day").fetchall() == [
@@ -103,9 +117,9 @@ def test_end_at_midnight_gives_whole_days_only(con: duckdb.DuckDBPyConnection) -
     ]
 
 
-def test_end_in_another_time_zone_means_the_same_instant(con: duckdb.DuckDBPyConnection) -> None:
+def test_end_in_another_time_zone_means_the_same_instant() -> None:
     paris_winter = timezone(timedelta(hours=1))
-    summary = generate_demo(con, days=1, rows_per_day=240, end=END.astimezone(paris_winter))
+    summary, _ = _generate(days=1, rows_per_day=240, end=END.astimezone(paris_winter))
     assert (summary.start, summary.end, summary.records) == (
         datetime(2026, 11, 27, tzinfo=timezone.utc),
         END,
@@ -113,9 +127,9 @@ def test_end_in_another_time_zone_means_the_same_instant(con: duckdb.DuckDBPyCon
     )
 
 
-def test_end_defaults_to_now(con: duckdb.DuckDBPyConnection) -> None:
+def test_end_defaults_to_now() -> None:
     before = datetime.now(timezone.utc)
-    summary = generate_demo(con, days=1, rows_per_day=100)
+    summary, _ = _generate(days=1, rows_per_day=100)
     assert before <= summary.end <= datetime.now(timezone.utc)
     assert summary.start == datetime.combine(
         summary.end.date() - timedelta(days=1), datetime.min.time(), timezone.utc
@@ -130,66 +144,64 @@ def test_end_defaults_to_now(con: duckdb.DuckDBPyConnection) -> None:
         ({"days": 1, "rows_per_day": 10, "end": datetime(2026, 11, 28)}, "timezone-aware"),
     ],
 )
-def test_bad_arguments_are_refused(con: duckdb.DuckDBPyConnection, kwargs: dict, message: str) -> None:
+def test_bad_arguments_are_refused(kwargs: dict, message: str) -> None:
+    written: list[str] = []
     with pytest.raises(ValueError, match=message):
-        generate_demo(con, **kwargs)
-    assert _one(con, f"SELECT count(*) FROM {R}") == 0
+        generate_demo(lambda name, rows: written.append(name), **kwargs)
+    assert written == []
 
 
-# --- determinism, order, transactions ------------------------------------------------------
-
-
-def _dump(con: duckdb.DuckDBPyConnection, table: str) -> object:
-    """Every row in insertion order, as Arrow (compares values and types exactly)."""
-    return con.sql(f"SELECT * FROM {table} ORDER BY rowid").to_arrow_table()
+# --- determinism, order, all or nothing ----------------------------------------------------
 
 
 def test_same_arguments_give_identical_rows() -> None:
-    runs = []
-    for seed in (3, 3, 4):
-        con = _connect()
-        generate_demo(con, days=1, rows_per_day=3000, seed=seed, end=END)
-        runs.append((_dump(con, R), _dump(con, M)))
-        con.close()
-    assert runs[0][0].num_rows == 3000 + 375
-    assert runs[0][0].equals(runs[1][0])
-    assert runs[0][1].equals(runs[1][1])
-    assert not runs[0][0].equals(runs[2][0])  # the seed matters
+    runs = [_generate(days=1, rows_per_day=3000, seed=seed, end=END)[1] for seed in (3, 3, 4)]
+    assert runs[0][R].num_rows == 3000 + 375
+    assert runs[0][R].equals(runs[1][R])
+    assert runs[0][M].equals(runs[1][M])
+    assert not runs[0][R].equals(runs[2][R])  # the seed matters
 
 
-def test_rows_are_inserted_in_time_order(db: duckdb.DuckDBPyConnection) -> None:
-    out_of_order = """
-        SELECT count(*) FROM (
-            SELECT {column} < lag({column}) OVER (ORDER BY rowid) AS back FROM {table}
-        ) WHERE back
-    """
-    assert _one(db, out_of_order.format(column="start_timestamp", table=R)) == 0
-    assert _one(db, out_of_order.format(column="recorded_timestamp", table=M)) == 0
+def test_rows_are_generated_in_time_order() -> None:
+    _, tables = _generate(days=1, rows_per_day=3000, seed=5, end=END)
+    for name, column in ((R, "start_timestamp"), (M, "recorded_timestamp")):
+        times = tables[name].column(column).cast(pa.int64()).to_numpy()
+        assert len(times) > 100 and np.all(times[1:] >= times[:-1]), name
 
 
-def test_callers_transaction_is_left_to_the_caller(con: duckdb.DuckDBPyConnection) -> None:
-    con.begin()
-    generate_demo(con, days=1, rows_per_day=100, end=END)
-    assert _one(con, f"SELECT count(*) FROM {R}") == 112
-    con.rollback()
-    assert _one(con, f"SELECT count(*) FROM {R}") == 0
+def test_rows_come_in_the_stored_schema() -> None:
+    _, tables = _generate(days=1, rows_per_day=300, seed=5, end=END)
+    assert tables[R].schema == RECORDS.schema
+    assert tables[M].schema == METRICS.schema
 
 
-def test_failure_inserts_nothing(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"DROP TABLE {M}")  # records can be written, metrics cannot
-    with pytest.raises(duckdb.CatalogException):
-        generate_demo(con, days=1, rows_per_day=100, end=END)
-    assert _one(con, f"SELECT count(*) FROM {R}") == 0
-    # The connection stays usable: once the table is back, the same call succeeds.
-    create_tables(con)
-    assert generate_demo(con, days=1, rows_per_day=100, end=END).records == 112
+def test_a_failed_demo_load_leaves_the_engine_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    import airflow_provider_logfire.local.demo as demo_module
+
+    def failing_metrics(*args: object) -> None:
+        raise RuntimeError("metrics broke")
+
+    with LocalEngine() as engine:
+        engine.load_demo(days=1, rows_per_day=100, end=END)
+        before = (engine.count(R), engine.count(M))
+        monkeypatch.setattr(demo_module, "metrics_chunk", failing_metrics)
+        with pytest.raises(RuntimeError, match="metrics broke"):
+            engine.load_demo(days=1, rows_per_day=100, end=END, seed=9)
+        assert (engine.count(R), engine.count(M)) == before == (112, before[1])
 
 
 # --- the records hold together -------------------------------------------------------------
 
 #: Columns the demo leaves NULL on purpose (nothing in a shop's FastAPI telemetry fills them).
-ALWAYS_NULL_RECORD_COLUMNS = {"log_body", "otel_links", "otel_scope_attributes"}
-ALWAYS_NULL_METRIC_COLUMNS = {"exemplars", "otel_scope_attributes", "service_instance_id", "process_pid"}
+ALWAYS_NULL_RECORD_COLUMNS = {"log_body", "otel_links", "otel_scope_attributes", "attributes_json_schema"}
+ALWAYS_NULL_METRIC_COLUMNS = {
+    "exemplars",
+    "otel_scope_attributes",
+    "service_instance_id",
+    "process_pid",
+    "attributes_json_schema",
+    *(c.name for c in METRICS.columns if c.name.startswith("exp_histogram_")),  # no exponential histograms
+}
 
 
 @pytest.mark.parametrize(
@@ -378,7 +390,8 @@ def test_services_versions_environments_and_tags(db: duckdb.DuckDBPyConnection) 
         == 0
     )
     assert _one(db, f"SELECT count(DISTINCT service_version) FROM {R} WHERE service_name = 'checkout'") >= 2
-    tagged = _one(db, f"SELECT count(*) FILTER (tags IS NOT NULL) / count(*) FROM {R}")
+    assert _one(db, f"SELECT count(*) FROM {R} WHERE tags IS NULL") == 0  # [] when untagged, as on Logfire
+    tagged = _one(db, f"SELECT count(*) FILTER (len(tags) > 0) / count(*) FROM {R}")
     assert 0.05 < tagged < 0.9
     assert _one(db, f"SELECT count(*) FROM {R} WHERE list_contains(tags, 'billing')") > 0
 

@@ -6,13 +6,13 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_logfire.local.engine import (
+    _READ_ONLY,
     InvalidParameterError,
     LoadError,
     LocalEngine,
@@ -46,54 +46,51 @@ def messages(engine: LocalEngine, **options: object) -> list[str]:
     "sql",
     [
         "SELECT * FROM read_csv('/etc/passwd')",
-        "SELECT * FROM read_text('/etc/passwd')",
-        "SELECT * FROM read_blob('/etc/hostname')",
         "SELECT * FROM read_parquet('/tmp/*.parquet')",
-        "SELECT * FROM read_json_auto('/etc/hosts')",
+        "SELECT * FROM read_json('/etc/hosts')",
         "SELECT * FROM glob('/etc/*')",
         "SELECT * FROM read_csv('https://example.com/data.csv')",
     ],
 )
 def test_sql_cannot_read_files_or_urls(engine: LocalEngine, sql: str) -> None:
-    with pytest.raises(LocalQueryError, match="disabled by configuration"):
+    with pytest.raises(LocalQueryError, match=r"table function '\w+' not found"):
         engine.query(sql)
 
 
-def test_a_bare_file_path_is_not_read_as_a_table(engine: LocalEngine) -> None:
-    with pytest.raises(LocalQueryError, match="does not exist"):
-        engine.query("SELECT * FROM '/etc/passwd'")
+@pytest.mark.parametrize("path", ["/etc/passwd", "https://example.com/data.csv", "~/secrets.parquet"])
+def test_a_bare_file_path_is_not_read_as_a_table(engine: LocalEngine, path: str) -> None:
+    with pytest.raises(LocalQueryError, match="is not a table: the query API does not read files or URLs"):
+        engine.query(f"SELECT * FROM '{path}'")
 
 
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT * FROM read_csv('/etc/passwd')",
-        "SELECT * FROM read_text('/etc/passwd')",
         "COPY (SELECT 1) TO '{tmp}/out.csv'",
-        "ATTACH '{tmp}/other.duckdb'",
-        "INSTALL httpfs",
-        "LOAD httpfs",
-        "EXPORT DATABASE '{tmp}/dump'",
-        "SET enable_external_access = true",
-        "SET allowed_directories = ['/']",
+        "COPY records TO '{tmp}/out.parquet' STORED AS PARQUET",
+        "CREATE EXTERNAL TABLE leak STORED AS CSV LOCATION '/etc/passwd'",
+        "CREATE TABLE copy AS SELECT * FROM records",
+        "CREATE VIEW v AS SELECT 1",
+        "INSERT INTO records (message) VALUES ('x')",
+        "DROP TABLE records",
+        "SET datafusion.execution.time_zone = 'Asia/Tokyo'",
+        "SELECT * FROM '/etc/passwd'",
     ],
 )
-def test_the_database_itself_refuses_file_access_even_without_the_guard(
+def test_the_session_itself_refuses_writes_and_files_even_without_the_guard(
     engine: LocalEngine, tmp_path: Path, sql: str
 ) -> None:
-    # The guard would refuse most of these; this proves the DuckDB configuration alone does.
-    cursor = engine._con.cursor()
-    try:
-        with pytest.raises(duckdb.Error, match=r"(?i)disabled|cannot (enable|change)"):
-            cursor.execute(sql.format(tmp=tmp_path))
-    finally:
-        cursor.close()
+    # The guard refuses these first; this proves the DataFusion session alone does too.
+    ctx = engine._session(None, None, None, None)
+    with pytest.raises(Exception, match=r"not supported|not found|not implemented"):
+        ctx.sql_with_options(sql.format(tmp=tmp_path), _READ_ONLY).collect()
     assert list(tmp_path.iterdir()) == []
+    assert engine.count("records") == len(records_table())
 
 
 def test_refused_statements_never_reach_the_database(engine: LocalEngine) -> None:
     with pytest.raises(LocalQueryError, match="got DROP"):
-        engine.query("DROP TABLE logfire_store.records")
+        engine.query("DROP TABLE records")
     with pytest.raises(LocalQueryError, match="got DELETE"):
         engine.query("DELETE FROM records")
     assert engine.count("records") == len(records_table())
@@ -108,18 +105,28 @@ def test_the_window_is_half_open(engine: LocalEngine) -> None:
     assert messages(engine, max_timestamp=T0) == ["before-window"]
 
 
+def test_a_query_session_holds_only_the_window(engine: LocalEngine) -> None:
+    """No name reaches stored rows outside the window: the session has nothing else to read."""
+    ctx = engine._session(T0, T1, None, None)
+    schema = ctx.catalog().schema()
+    assert set(schema.names()) == {"records", "records_all", "metrics"}
+    for name in ("records", "records_all"):
+        messages_seen = ctx.sql(f"SELECT message FROM {name} ORDER BY start_timestamp").to_pydict()
+        assert messages_seen["message"] == IN_WINDOW
+    assert set(ctx.catalog_names()) == {"datafusion"}
+
+
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT message FROM logfire_store.records",
-        "SELECT message FROM memory.LOGFIRE_STORE.records",
-        "SELECT * FROM query_table('logfire_store.records')",
-        "SELECT * FROM query('SELECT message FROM logfire_store.records')",
+        "SELECT message FROM datafusion.public.records",
+        "SELECT message FROM records_all",
+        "SELECT message FROM (SELECT * FROM records) AS r",
     ],
 )
-def test_the_stored_tables_cannot_be_read_past_the_window(engine: LocalEngine, sql: str) -> None:
-    with pytest.raises(LocalQueryError, match="private storage; query the tables `records` and `metrics`"):
-        engine.query(sql, min_timestamp=T0, max_timestamp=T1)
+def test_no_spelling_of_a_table_reads_past_the_window(engine: LocalEngine, sql: str) -> None:
+    found = rows(engine, sql + " ORDER BY 1", min_timestamp=T0, max_timestamp=T1)
+    assert sorted(r["message"] for r in found) == sorted(IN_WINDOW)
 
 
 def test_naive_bounds_are_utc(engine: LocalEngine) -> None:
@@ -159,7 +166,7 @@ def test_limit_caps_rows_even_over_a_larger_sql_limit(engine: LocalEngine) -> No
 
 
 def test_time_zone_applies_to_one_query_only(engine: LocalEngine) -> None:
-    sql = "SELECT strftime(TIMESTAMPTZ '2026-11-27 00:00:00+00', '%H') AS hour"
+    sql = "SELECT to_char(CAST('2026-11-27T00:00:00Z' AS TIMESTAMPTZ), '%H') AS hour"
     assert rows(engine, sql, timezone="Asia/Tokyo") == [{"hour": "09"}]
     assert rows(engine, sql) == [{"hour": "00"}]
     with pytest.raises(InvalidParameterError) as bad:
@@ -181,10 +188,10 @@ def test_results_leave_with_logfire_arrow_types(engine: LocalEngine) -> None:
     assert schema.field("day").type == pa.date32()
 
 
-def test_explain_returns_duckdbs_plan(engine: LocalEngine) -> None:
+def test_explain_returns_datafusions_plan(engine: LocalEngine) -> None:
     with engine.query("SELECT message FROM records WHERE level > 10", explain=True) as result:
         assert result.plan is not None
-        assert "logfire_store.records" in result.plan and "level > 10" in result.plan
+        assert "TableScan: records" in result.plan and "records.level > Int32(10)" in result.plan
         assert sorted(r["message"] for r in pa.Table.from_batches(list(result)).to_pylist()) == [
             "middle",
             "no-environment",
@@ -279,7 +286,7 @@ def test_a_column_subset_gets_documented_defaults() -> None:
         "hello",
         "unknown_service",
     )
-    assert row["attributes"] is None and row["tags"] is None and row["duration"] is None
+    assert row["attributes"] is None and row["tags"] == [] and row["duration"] is None
 
 
 def test_loaded_values_are_cast_to_the_column_types() -> None:
@@ -332,7 +339,7 @@ def test_loads_out_of_time_order_leave_the_table_sorted() -> None:
         reader = pa.RecordBatchReader.from_batches(later.schema, later.to_batches())
         assert engine.insert_arrow("records", reader) == 3
         assert engine.insert_arrow("records", earlier) == 3
-        # Without ORDER BY, DuckDB returns rows in their physical order.
+        # Without ORDER BY, rows come back in their stored order.
         physical = [r["start_timestamp"] for r in rows(engine, "SELECT start_timestamp FROM records")]
         assert physical == sorted(physical) and len(physical) == 6
         assert engine.count("records") == 6
@@ -350,7 +357,7 @@ def test_parquet_files_with_different_column_subsets(tmp_path: Path) -> None:
         assert engine.load_parquet("records", tmp_path / "[ab].parquet") == len(records_table())
         assert engine.load_parquet("metrics", tmp_path / "metrics.parquet") == len(metrics_table())
         found = rows(engine, "SELECT message, level, tags FROM records ORDER BY start_timestamp")
-    assert found[0] == {"message": "before-window", "level": 9, "tags": None}
+    assert found[0] == {"message": "before-window", "level": 9, "tags": []}
     assert found[2] == {"message": "", "level": 17, "tags": ["seed", "middle"]}
 
 
@@ -365,8 +372,9 @@ def test_a_data_directory_keeps_rows_across_restarts(tmp_path: Path) -> None:
     with LocalEngine.in_directory(tmp_path / "data") as reopened:
         assert reopened.count("records") == len(records_table())
         assert messages(reopened, min_timestamp=T0, max_timestamp=T1) == IN_WINDOW
-        with pytest.raises(LocalQueryError, match="disabled by configuration"):
+        with pytest.raises(LocalQueryError, match="table function 'read_text' not found"):
             reopened.query("SELECT * FROM read_text('/etc/passwd')")
+    assert sorted(p.parent.name for p in (tmp_path / "data").rglob("*.parquet")) == ["metrics", "records"]
 
 
 def test_clear_and_count() -> None:

@@ -215,12 +215,15 @@ def test_sdk_spans_logs_and_exceptions_land_in_records(sdk_server: tuple[LocalSe
     assert json.loads(plain["attributes"]) == {"disk": "/data"}
 
 
-def test_sdk_pending_spans_are_received_but_not_stored(sdk_server: tuple[LocalServer, dict]) -> None:
+def test_sdk_pending_spans_are_in_records_all_only(sdk_server: tuple[LocalServer, dict]) -> None:
     server, report = sdk_server
     assert "pending_span" in report["span_types"]  # the SDK did send one for "long running"
     long_running = rows(server, "SELECT kind FROM records WHERE span_name = 'long running'")
     assert long_running == [{"kind": "span"}]
     assert rows(server, "SELECT count(*) AS n FROM records WHERE kind NOT IN ('span', 'log')") == [{"n": 0}]
+    # As on Logfire, `records` is `records_all` without the pending spans.
+    everything = rows(server, "SELECT kind FROM records_all WHERE span_name = 'long running' ORDER BY kind")
+    assert everything == [{"kind": "pending_span"}, {"kind": "span"}]
 
 
 def test_sdk_attributes_are_queryable_with_json_operators(sdk_server: tuple[LocalServer, dict]) -> None:
@@ -491,7 +494,7 @@ def test_span_mapping(server: LocalServer, encoding: str | None) -> None:
     )
     assert (child["http_method"], child["http_response_status_code"]) == ("POST", 500)
     assert (child["tags"], child["otel_events"], child["otel_links"], child["is_exception"]) == (
-        None,
+        [],  # no tags is an empty list, as Logfire stores it
         None,
         None,
         False,
@@ -775,7 +778,7 @@ def test_token_is_required(server: LocalServer) -> None:
     for headers in ({"Authorization": "wrong-token"}, {"Authorization": ""}):
         response = httpx.post(f"{server.url}/v1/traces", content=body, headers={**PROTOBUF, **headers})
         assert response.status_code == 401
-        assert response.json() == {"detail": "Invalid token"}
+        assert response.json() == {"detail": "Invalid read token"}
     assert stored(server) == (0, 0)
     assert post(server, "/v1/traces", body, {"Authorization": f"Bearer {server.token}"}).status_code == 200
     assert stored(server) == (2, 0)
@@ -866,7 +869,7 @@ def test_decompress_refuses_to_inflate_past_the_limit() -> None:
 def test_decoding_needs_no_server(tmp_path: Path) -> None:
     """The module decodes without any server: pure functions, usable from tests or scripts."""
     batch = otlp.decode_request("traces", trace_request().SerializeToString(), content_type=None)
-    assert batch.table == "records" and batch.rows.num_rows == 2
+    assert batch.table == "records" and batch.rows.num_rows == 3  # two spans and a pending one
     assert "created_at" not in batch.rows.column_names  # the engine stamps the insert time
-    with LocalEngine(tmp_path / "db.duckdb") as engine:
-        assert engine.insert_arrow(batch.table, batch.rows, keep_sorted=False) == 2
+    with LocalEngine(tmp_path / "data") as engine:
+        assert engine.insert_arrow(batch.table, batch.rows, keep_sorted=False) == 3

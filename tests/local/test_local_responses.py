@@ -133,9 +133,30 @@ def test_csv_body() -> None:
     assert len(table) == 4
 
 
-def test_csv_of_no_rows_still_has_its_header() -> None:
+def test_csv_of_no_rows_is_the_header_line_alone() -> None:
     schema = typed_batch().schema
-    assert b"".join(responses.csv_stream(schema, [])).decode().strip().split(",")[0] == '"ts"'
+    text = b"".join(responses.csv_stream(schema, [])).decode()
+    assert text == ",".join(schema.names) + "\n"
+
+
+def test_csv_quotes_only_fields_that_need_it() -> None:
+    batch = pa.record_batch(
+        {
+            "plain": ["GET /", "a,b", 'say "hi"', "two\nlines", None, ""],
+            "tags": pa.array([["tag1", "tag2"], [], None, ["x"], ["a,b"], []]),
+            "n": [1, 2, 3, None, 5, 6],
+        }
+    )
+    text = b"".join(responses.csv_stream(batch.schema, [batch])).decode()
+    assert text.split("\n")[:3] == ["plain,tags,n", 'GET /,"[""tag1"",""tag2""]",1', '"a,b",[],2']
+    assert list(csv.reader(io.StringIO(text)))[1:] == [
+        ["GET /", '["tag1","tag2"]', "1"],
+        ["a,b", "[]", "2"],
+        ['say "hi"', "", "3"],
+        ["two\nlines", '["x"]', ""],
+        ["", '["a,b"]', "5"],
+        ["", "[]", "6"],
+    ]
 
 
 def test_arrow_stream_round_trips_batch_by_batch() -> None:

@@ -122,7 +122,7 @@ def test_bad_sql_fails_with_the_servers_message(report: DagRunReport, client: Lo
     with pytest.raises(LogfireQueryError) as server_said:
         _day(client, BAD_SQL)
     reason = str(server_said.value.detail).splitlines()[0]
-    assert 'Referenced column "no_such_column" not found' in reason
+    assert "No field named no_such_column" in reason
     log = report.task_log("bad_sql")
     assert "LogfireQueryError: Logfire query failed: " + reason in log
 

@@ -10,28 +10,31 @@ worker, each with its DB/cache/HTTP-client child spans, logs and error variants)
 agree with those spans and `timeline` holds what both share (time, chunks, resources). The time range
 is cut into chunks of at most `timeline.MAX_CHUNK_ROWS` records; per chunk numpy draws which templates
 occur, when and how long they take, and pyarrow carries the rows (template text as dictionary
-arrays, so nothing is copied per row). Batches of chunks go through a DuckDB `INSERT ... SELECT`
-that fills in the text (messages, JSON) and keeps the rows in time order. Every random draw comes from
-a generator seeded by `(seed, chunk)`, so the same arguments give byte-identical rows. Nothing
-touches the file system, so it works on a connection with `enable_external_access = false`.
+arrays, so nothing is copied per row). Batches of chunks go through a DataFusion `SELECT` that
+fills in the text (messages, JSON) and keeps the rows in time order, and leave as Arrow tables in
+the stored schema. Every random draw comes from a generator seeded by `(seed, chunk)`, so the same
+arguments give byte-identical rows. Nothing touches the file system.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import duckdb
 import numpy as np
 import pyarrow as pa
+from datafusion import SessionConfig, SessionContext
 
-from airflow_provider_logfire.local.demo.metrics import METRICS_SQL, metrics_chunk
-from airflow_provider_logfire.local.demo.records import CHUNK_VIEW, RECORDS_SQL, ServerSpans, records_chunk
+from airflow_provider_logfire.local.demo.metrics import METRIC_COLUMNS, metrics_chunk
+from airflow_provider_logfire.local.demo.records import RECORD_COLUMNS, ServerSpans, records_chunk, select_sql
 from airflow_provider_logfire.local.demo.timeline import DAY, EPOCH, MAX_CHUNK_ROWS, Chunk, chunks
+from airflow_provider_logfire.local.tables import METRICS, RECORDS, Table
 
 __all__ = ["DemoSummary", "generate_demo"]
+
+#: Receives each finished batch of rows: `write(table_name, rows)`.
+Write = Callable[[str, pa.Table], None]
 
 
 @dataclass(frozen=True)
@@ -45,15 +48,15 @@ class DemoSummary:
 
 
 class _Writer:
-    """Collects chunk tables and inserts them in batches of about `MAX_CHUNK_ROWS` rows.
+    """Collects chunk tables and completes them in batches of about `MAX_CHUNK_ROWS` rows.
 
-    Small chunks (quiet hours, metrics) would otherwise cost one statement each. A `seq`
-    column numbers the rows in generation order, which is time order, so the INSERT can
-    keep that order even when DuckDB does not preserve insertion order.
+    Small chunks (quiet hours, metrics) would otherwise cost one query each. The rows are
+    generated in time order; a single-partition session keeps that order through the SELECT
+    (far cheaper than sorting them again).
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, sql: str, project_id: str) -> None:
-        self._con, self._sql, self._project_id = con, sql, project_id
+    def __init__(self, table: Table, columns: Mapping[str, str], project_id: str, write: Write) -> None:
+        self._table, self._sql, self._write = table, select_sql(columns, project_id), write
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self.rows = 0
@@ -68,41 +71,25 @@ class _Writer:
         if not self._pending_rows:
             return
         batch = pa.concat_tables(self._pending)
-        batch = batch.append_column("seq", pa.array(np.arange(batch.num_rows, dtype=np.int64)))
-        self._con.register(CHUNK_VIEW, batch)
-        try:
-            self._con.execute(self._sql, {"project_id": self._project_id})
-        finally:
-            with contextlib.suppress(duckdb.Error):  # fails in an aborted transaction; keep the cause
-                self._con.unregister(CHUNK_VIEW)
+        batch = pa.Table.from_arrays([_decoded(c) for c in batch.columns], names=batch.column_names)
+        ctx = SessionContext(SessionConfig().with_target_partitions(1).with_repartition_file_scans(False))
+        ctx.register_record_batches("chunk", [batch.to_batches()])
+        rows = ctx.sql(self._sql).to_arrow_table()
+        self._write(self._table.name, _stored(self._table, rows))
         self.rows += batch.num_rows
         self._pending, self._pending_rows = [], 0
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the caller has a transaction open.
-
-    DuckDB has no flag for it, and a failed BEGIN would abort the caller's transaction. But in
-    auto-commit mode every statement runs in a new transaction, so the id changes between two
-    statements only when no transaction is open.
-    """
-    first, second = (con.execute("SELECT txid_current()").fetchall()[0][0] for _ in range(2))
-    return first == second
+def _stored(table: Table, rows: pa.Table) -> pa.Table:
+    """Rows in the stored schema (plain strings, declared types and nullability)."""
+    columns = [rows.column(f.name).cast(f.type) for f in table.schema]
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
-@contextlib.contextmanager
-def _atomic(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """All or nothing: a transaction of our own, unless the caller's is open (then it decides)."""
-    if _in_transaction(con):
-        yield
-        return
-    con.begin()
-    try:
-        yield
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
+def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_dictionary(column.type):
+        return pa.chunked_array([c.dictionary_decode() for c in column.chunks], column.type.value_type)
+    return column
 
 
 def _utc_microseconds(moment: datetime) -> int:
@@ -124,7 +111,7 @@ _NO_SERVER_SPANS = ServerSpans(
 
 
 def generate_demo(
-    con: duckdb.DuckDBPyConnection,
+    write: Write,
     *,
     days: int,
     rows_per_day: int,
@@ -132,7 +119,7 @@ def generate_demo(
     end: datetime | None = None,
     project_id: str = "local",
 ) -> DemoSummary:
-    """Insert `days` days of a small shop's telemetry into the store tables, ending at `end`.
+    """Generate `days` days of a small shop's telemetry, ending at `end`, and `write` them.
 
     Records span `[start, end)`, `start` being midnight UTC `days` days before the UTC day of
     `end` (default: now). Every full day gets exactly `rows_per_day` records; the partial day of
@@ -144,29 +131,28 @@ def generate_demo(
     (only for minutes with requests), and a memory gauge per service (every minute, whatever
     `rows_per_day`).
 
-    The same arguments (with an explicit `end`) insert byte-identical rows, in time order. The
-    tables must exist (`tables.create_tables`). All or nothing: the rows are inserted in a
-    transaction of their own, or in the caller's if one is open.
+    The same arguments (with an explicit `end`) give byte-identical rows, in time order, as
+    complete rows of `records` and `metrics` (`write` gets each batch; making them visible all at
+    once is the caller's job, see `LocalEngine.load_demo`).
     """
     if days < 0 or rows_per_day < 0:
         raise ValueError("days and rows_per_day must not be negative")
     end_us = _utc_microseconds(end if end is not None else datetime.now(timezone.utc))
     start_us = (end_us // DAY - days) * DAY if days else end_us
 
-    records = _Writer(con, RECORDS_SQL, project_id)
-    metrics = _Writer(con, METRICS_SQL, project_id)
-    with _atomic(con):
-        for chunk in chunks(start_us, end_us, rows_per_day):
-            rng = _chunk_rng(seed, chunk)
-            spans = _NO_SERVER_SPANS
-            if chunk.rows:
-                table, spans = records_chunk(rng, chunk)
-                records.add(table)
-            points = metrics_chunk(rng, chunk, spans, end_us)
-            if points is not None:
-                metrics.add(points)
-        records.flush()
-        metrics.flush()
+    records = _Writer(RECORDS, RECORD_COLUMNS, project_id, write)
+    metrics = _Writer(METRICS, METRIC_COLUMNS, project_id, write)
+    for chunk in chunks(start_us, end_us, rows_per_day):
+        rng = _chunk_rng(seed, chunk)
+        spans = _NO_SERVER_SPANS
+        if chunk.rows:
+            table, spans = records_chunk(rng, chunk)
+            records.add(table)
+        points = metrics_chunk(rng, chunk, spans, end_us)
+        if points is not None:
+            metrics.add(points)
+    records.flush()
+    metrics.flush()
     return DemoSummary(
         records=records.rows,
         metrics=metrics.rows,

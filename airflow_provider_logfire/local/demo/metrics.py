@@ -14,10 +14,8 @@ import pyarrow as pa
 
 from airflow_provider_logfire.local.demo.records import (
     CATALOG,
-    CHUNK_VIEW,
     RECORD_COLUMNS,
     ServerSpans,
-    insert_sql,
 )
 from airflow_provider_logfire.local.demo.timeline import (
     DAY,
@@ -235,6 +233,8 @@ def metrics_chunk(rng: np.random.Generator, chunk: Chunk, spans: ServerSpans, en
 #: Columns of `metrics` that the chunk table does not carry.
 _METRIC_CONSTANTS = {
     "exemplars": "NULL",
+    "attributes_json_schema": "NULL",
+    **{name: "NULL" for name in METRICS.column_names if name.startswith("exp_histogram_")},
     "otel_scope_attributes": "NULL",
     "service_namespace": RECORD_COLUMNS["service_namespace"],
     "telemetry_sdk_name": RECORD_COLUMNS["telemetry_sdk_name"],
@@ -242,8 +242,5 @@ _METRIC_CONSTANTS = {
     "telemetry_sdk_version": RECORD_COLUMNS["telemetry_sdk_version"],
     "project_id": "$project_id",
 }
-METRICS_SQL = insert_sql(
-    METRICS.name,
-    {name: _METRIC_CONSTANTS.get(name, f'"{name}"') for name in METRICS.column_names},
-    CHUNK_VIEW,
-)
+#: Every column of `metrics`, as SQL over a chunk.
+METRIC_COLUMNS = {name: _METRIC_CONSTANTS.get(name, f'"{name}"') for name in METRICS.column_names}

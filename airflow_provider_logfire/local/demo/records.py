@@ -2,11 +2,12 @@
 
 The catalogue turns `traces.TEMPLATES` into per-template-row arrays that numpy indexes per
 record; `records_chunk` draws which traces occur in a chunk, when and for whom, and returns the
-rows with template texts still holding placeholders, which `RECORDS_SQL` fills in on insert.
+rows with template texts still holding placeholders, which `RECORD_COLUMNS` fills in (DataFusion SQL).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -35,7 +36,6 @@ from airflow_provider_logfire.local.demo.traces import (
     Template,
     check_template,
 )
-from airflow_provider_logfire.local.tables import RECORDS, STORE_SCHEMA
 
 # --------------------------------------------------------------------------------------------
 # The catalogue: templates flattened into arrays that numpy can index per row
@@ -99,7 +99,7 @@ class _Catalog:
             "level": pa.array([s.level for s in steps], pa.int32()),
             "span_name": pa.array([s.name for s in steps], pa.string()),
             "message_t": pa.array([s.message for s in steps], pa.string()),
-            "tags": pa.array([list(s.tags) if s.tags else None for s in steps], pa.list_(pa.string())),
+            "tags": pa.array([list(s.tags or ()) for s in steps], pa.list_(pa.string())),  # [] as on Logfire
             "attributes_t": pa.array([s.attributes for s in steps], pa.string()),
             "is_exception": pa.array([e is not None for e in exceptions], pa.bool_()),
             "exception_type": pa.array([e.type if e else None for e in exceptions], pa.string()),
@@ -107,6 +107,10 @@ class _Catalog:
             "exception_stacktrace_t": pa.array(
                 [e.stacktrace if e else None for e in exceptions], pa.string()
             ),
+            # JSON-escaped once here; the placeholders need no escaping, so filling the escaped
+            # text gives the escaped filled text, ready to be put into `otel_events`.
+            "exception_message_j": pa.array([_escaped(e.message) if e else None for e in exceptions]),
+            "exception_stacktrace_j": pa.array([_escaped(e.stacktrace) if e else None for e in exceptions]),
             "otel_status_code": pa.array(["ERROR" if s.error else "UNSET" for s in steps], pa.string()),
             "otel_status_message_t": pa.array(
                 [_status_message(e) if e else None for e in exceptions], pa.string()
@@ -120,6 +124,11 @@ class _Catalog:
             "url_path_t": pa.array([s.url_path for s in steps], pa.string()),
             "url_query_t": pa.array([s.url_query for s in steps], pa.string()),
         }
+
+
+def _escaped(text: str) -> str:
+    """`text` as the inside of a JSON string literal."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
 def _status_message(exception: SpanException) -> str:
@@ -217,7 +226,6 @@ def records_chunk(rng: np.random.Generator, chunk: Chunk) -> tuple[pa.Table, Ser
     columns = {
         "start_timestamp": pa.array(start, TIMESTAMP),
         "end_timestamp": pa.array(end, TIMESTAMP),
-        "end_us": pa.array(end),
         "duration": pa.array((end - start) / SECOND, mask=is_log),
         "trace_id": _hex_strings(trace_ids[trace]),
         "span_id": _hex_strings(span_ids[order]),
@@ -246,19 +254,19 @@ def records_chunk(rng: np.random.Generator, chunk: Chunk) -> tuple[pa.Table, Ser
 def _fill(column: str) -> str:
     """SQL putting the trace's values in place of the placeholders of a template column."""
     return (
-        f"replace(replace(replace(replace({column}, '$COST', fill_cost), '$USER', fill_user), "
-        f"'$ID', fill_id), '$N', fill_n)"
+        f"replace(replace(replace(replace({column}, '$COST', CAST(fill_cost AS VARCHAR)), "
+        f"'$USER', CAST(fill_user AS VARCHAR)), '$ID', CAST(fill_id AS VARCHAR)), '$N', CAST(fill_n AS VARCHAR))"
     )
 
 
-_EXCEPTION_EVENTS = f"""CASE WHEN is_exception THEN json_array(json_object(
-    'name', 'exception',
-    'timestamp', strftime(make_timestamp(end_us), '%Y-%m-%dT%H:%M:%S.%fZ'),
-    'attributes', json_object(
-        'exception.type', exception_type,
-        'exception.message', {_fill("exception_message_t")},
-        'exception.stacktrace', {_fill("exception_stacktrace_t")},
-        'exception.escaped', 'False'))) END"""
+_EXCEPTION_EVENTS = (
+    "CASE WHEN is_exception THEN "
+    """'[{"name":"exception","timestamp":"' || to_char(end_timestamp, '%Y-%m-%dT%H:%M:%S%.6fZ') || """
+    """'","attributes":{"exception.type":"' || exception_type || """
+    """'","exception.message":"' || """ + _fill("exception_message_j") + """ || """
+    """'","exception.stacktrace":"' || """ + _fill("exception_stacktrace_j") + """ || """
+    """'","exception.escaped":"False"}}]' END"""
+)
 
 #: Every column of `records`, as SQL over a chunk; columns left out would silently be NULL.
 RECORD_COLUMNS: dict[str, str] = {
@@ -275,6 +283,7 @@ RECORD_COLUMNS: dict[str, str] = {
     "log_body": "NULL",
     "tags": "tags",
     "attributes": _fill("attributes_t"),
+    "attributes_json_schema": "NULL",
     "is_exception": "is_exception",
     "exception_type": "exception_type",
     "exception_message": _fill("exception_message_t"),
@@ -308,16 +317,10 @@ RECORD_COLUMNS: dict[str, str] = {
 }
 
 
-def insert_sql(table: str, columns: Mapping[str, str], source: str) -> str:
-    names = ", ".join(f'"{name}"' for name in columns)
-    values = ",\n  ".join(f'{expression} AS "{name}"' for name, expression in columns.items())
-    return f"INSERT INTO {STORE_SCHEMA}.{table} ({names})\nSELECT\n  {values}\nFROM {source}\nORDER BY seq"
-
-
-CHUNK_VIEW = "__logfire_demo_chunk"
-RECORDS_SQL = insert_sql(
-    RECORDS.name,
-    RECORD_COLUMNS,
-    f"(SELECT * REPLACE (CAST(fill_id AS VARCHAR) AS fill_id, CAST(fill_user AS VARCHAR) AS fill_user, "
-    f"CAST(fill_n AS VARCHAR) AS fill_n, CAST(fill_cost AS VARCHAR) AS fill_cost) FROM {CHUNK_VIEW})",
-)
+def select_sql(columns: Mapping[str, str], project_id: str) -> str:
+    """DataFusion SQL turning a chunk (table `chunk`) into complete rows."""
+    literal = "'" + project_id.replace("'", "''") + "'"
+    values = ",\n  ".join(
+        f'{expression.replace("$project_id", literal)} AS "{name}"' for name, expression in columns.items()
+    )
+    return f"SELECT\n  {values}\nFROM chunk"

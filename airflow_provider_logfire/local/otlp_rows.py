@@ -1,0 +1,577 @@
+"""Rows from decoded OTLP messages, mapped the way Logfire maps them.
+
+The mapping follows Logfire's: a span is a `records` row with its name in `span_name`, the
+`logfire.msg` attribute (else the name) in `message`, `logfire.level_num` (else error 17 for an
+ERROR status, else info 9) in `level`, `logfire.tags` in `tags`, and `logfire.span_type` in `kind`
+(pending spans, which the SDK sends while a span is still open, are stored with
+`kind = 'pending_span'`: `records_all` shows them, `records` does not, as on Logfire). The last
+`exception` event fills `is_exception` and `exception_*`; every event, as in the demo data, is
+kept in `otel_events`. An OpenTelemetry log record is a `kind='log'` row whose body
+is `log_body`, whose severity number is its level (Logfire's levels are OTel severity numbers),
+and whose span is its parent. Attributes not used for bookkeeping land in `attributes` as JSON,
+values the SDK had to JSON-encode (declared in `logfire.json_schema`) parsed back into objects.
+`created_at`, `day` and `project_id` are left to `LocalEngine.insert_arrow`, which fills them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+
+from airflow_provider_logfire.local.tables import METRICS, RECORDS, Table
+
+if TYPE_CHECKING:
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
+    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+
+TRACE = 1
+DEBUG = 5
+INFO = 9
+NOTICE = 10
+WARN = 13
+ERROR = 17
+FATAL = 21
+_LEVEL_NAMES = {
+    "trace": TRACE,
+    "debug": DEBUG,
+    "info": INFO,
+    "notice": NOTICE,
+    "warn": WARN,
+    "warning": WARN,
+    "error": ERROR,
+    "fatal": FATAL,
+    "critical": FATAL,
+}
+
+#: `logfire.*` attributes that only steer how the SDK and the backend treat a span; they become
+#: columns or mean nothing once stored, so they stay out of `attributes`.
+_BOOKKEEPING = frozenset(
+    {
+        "logfire.msg",
+        "logfire.level_num",
+        "logfire.level_name",
+        "logfire.span_type",
+        "logfire.tags",
+        "logfire.json_schema",
+        "logfire.pending_parent_id",
+        "logfire.disable_console_log",
+        "logfire.sample_rate",
+    }
+)
+_MSG_TEMPLATE = "logfire.msg_template"
+_STATUS_NAMES = {0: "UNSET", 1: "OK", 2: "ERROR"}
+_TEMPORALITIES = {1: "delta", 2: "cumulative"}
+_INT32 = (-(2**31), 2**31 - 1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class UnstorableValueError(ValueError):
+    """A decoded request holds a value its table cannot store (e.g. a count beyond int64)."""
+
+
+# -- traces ------------------------------------------------------------------------------------
+
+
+def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
+    """One `records` row per span of the request (pending spans with `kind = 'pending_span'`)."""
+    rows = []
+    for resource_spans in request.resource_spans:
+        resource = _resource_columns(resource_spans.resource)
+        for scope_spans in resource_spans.scope_spans:
+            scope = _scope_columns(scope_spans.scope)
+            for span in scope_spans.spans:
+                attributes = _attributes(span.attributes)
+                span_type = attributes.get("logfire.span_type")
+                kind = span_type if span_type in ("log", "pending_span") else "span"
+                start_ns = span.start_time_unix_nano
+                end_ns = span.end_time_unix_nano or start_ns
+                status = _STATUS_NAMES.get(span.status.code, "UNSET")
+                level = _level_attribute(attributes)
+                if level is None:
+                    level = ERROR if status == "ERROR" else INFO
+                rows.append(
+                    {
+                        "start_timestamp": _micros(start_ns),
+                        "end_timestamp": _micros(end_ns),
+                        "duration": None if kind != "span" else (end_ns - start_ns) / 1e9,
+                        "trace_id": _hex_id(span.trace_id),
+                        "span_id": _hex_id(span.span_id),
+                        "parent_span_id": _hex_id(span.parent_span_id),
+                        "kind": kind,
+                        "level": level,
+                        "span_name": span.name,
+                        "message": _message(attributes, span.name),
+                        "tags": _tags(attributes),
+                        "attributes": _user_attributes(attributes, span.name),
+                        "attributes_json_schema": _json_schema_text(attributes),
+                        **_exception_columns(_last_exception(span.events)),
+                        "otel_status_code": status,
+                        "otel_status_message": span.status.message or None,
+                        "otel_events": _json_or_none([_event(e) for e in span.events]),
+                        "otel_links": _json_or_none([_link(link) for link in span.links]),
+                        **scope,
+                        **resource,
+                        **_http_columns(attributes),
+                    }
+                )
+    return _to_table(RECORDS, rows)
+
+
+def _last_exception(events: Iterable[Any]) -> dict[str, Any] | None:
+    found = None
+    for event in events:
+        if event.name == "exception":
+            found = _attributes(event.attributes)
+    return found
+
+
+def _exception_columns(exception: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`is_exception` and `exception_*` from the semantic-convention attributes of an exception."""
+    if exception is None:
+        return {"is_exception": False}
+    return {
+        "is_exception": True,
+        "exception_type": _text(exception.get("exception.type")),
+        "exception_message": _text(exception.get("exception.message")),
+        "exception_stacktrace": _text(exception.get("exception.stacktrace")),
+    }
+
+
+def _event(event: Any) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "timestamp": _iso(event.time_unix_nano),
+        "attributes": _attributes(event.attributes),
+    }
+
+
+def _link(link: Any) -> dict[str, Any]:
+    return {
+        "trace_id": _hex_id(link.trace_id),
+        "span_id": _hex_id(link.span_id),
+        "attributes": _attributes(link.attributes),
+    }
+
+
+# -- logs --------------------------------------------------------------------------------------
+
+
+def logs_to_records(request: ExportLogsServiceRequest) -> pa.Table:
+    """One `records` row (`kind='log'`) per OpenTelemetry log record of the request.
+
+    A record written inside a span gets that span as its parent and an id of its own, so that
+    `span_id` stays unique; outside a trace it gets a fresh trace id too.
+    """
+    received_ns = time.time_ns()
+    rows = []
+    for resource_logs in request.resource_logs:
+        resource = _resource_columns(resource_logs.resource)
+        for scope_logs in resource_logs.scope_logs:
+            scope = _scope_columns(scope_logs.scope)
+            for record in scope_logs.log_records:
+                attributes = _attributes(record.attributes)
+                body = _any_value(record.body) if record.HasField("body") else None
+                body_text = _text(body)
+                at = _micros(record.time_unix_nano or record.observed_time_unix_nano or received_ns)
+                level = _level_attribute(attributes)
+                if level is None:
+                    level = _severity_level(record.severity_number, record.severity_text)
+                span_name = (
+                    _text(attributes.get(_MSG_TEMPLATE))
+                    or getattr(record, "event_name", "")
+                    or body_text
+                    or ""
+                )
+                has_exception = any(key.startswith("exception.") for key in attributes)
+                rows.append(
+                    {
+                        "start_timestamp": at,
+                        "end_timestamp": at,
+                        "duration": None,
+                        "trace_id": _hex_id(record.trace_id) or os.urandom(16).hex(),
+                        "span_id": os.urandom(8).hex(),
+                        "parent_span_id": _hex_id(record.span_id),
+                        "kind": "log",
+                        "level": level,
+                        "span_name": span_name,
+                        "message": _message(attributes, body_text or span_name),
+                        "log_body": body_text,
+                        "tags": _tags(attributes),
+                        "attributes": _user_attributes(attributes, span_name),
+                        **_exception_columns(attributes if has_exception else None),
+                        **scope,
+                        **resource,
+                        **_http_columns(attributes),
+                    }
+                )
+    return _to_table(RECORDS, rows)
+
+
+def _severity_level(number: int, text: str) -> int:
+    """Logfire's levels are OpenTelemetry severity numbers (1-24); else read the severity text."""
+    if 1 <= number <= 24:
+        return number
+    return _LEVEL_NAMES.get(text.strip().lower(), INFO)
+
+
+# -- metrics -----------------------------------------------------------------------------------
+
+
+def metrics_to_rows(request: ExportMetricsServiceRequest) -> pa.Table:
+    """One `metrics` row per data point of the request.
+
+    Sums and gauges fill `scalar_value`; histograms their count, sum, min, max, bucket counts and
+    bounds; exponential histograms and summaries only the scalar fields the table has.
+    """
+    rows = []
+    for resource_metrics in request.resource_metrics:
+        resource = _resource_columns(resource_metrics.resource)
+        for scope_metrics in resource_metrics.scope_metrics:
+            scope = _scope_columns(scope_metrics.scope)
+            for metric in scope_metrics.metrics:
+                common = {
+                    "metric_name": metric.name,
+                    "unit": metric.unit,
+                    "metric_description": metric.description or None,
+                    **scope,
+                    **resource,
+                }
+                for point_columns in _points(metric):
+                    rows.append({**common, **point_columns})
+    return _to_table(METRICS, rows)
+
+
+def _points(metric: Any) -> Iterable[dict[str, Any]]:
+    kind = metric.WhichOneof("data")
+    if kind == "sum":
+        shared = {
+            "metric_type": "sum",
+            "aggregation_temporality": _TEMPORALITIES.get(metric.sum.aggregation_temporality),
+            "is_monotonic": metric.sum.is_monotonic,
+        }
+        return ({**shared, **_number_point(p)} for p in metric.sum.data_points)
+    if kind == "gauge":
+        return ({"metric_type": "gauge", **_number_point(p)} for p in metric.gauge.data_points)
+    if kind == "histogram":
+        temporality = _TEMPORALITIES.get(metric.histogram.aggregation_temporality)
+        return (
+            {"metric_type": "histogram", "aggregation_temporality": temporality, **_histogram_point(p)}
+            for p in metric.histogram.data_points
+        )
+    if kind == "exponential_histogram":
+        temporality = _TEMPORALITIES.get(metric.exponential_histogram.aggregation_temporality)
+        return (
+            {
+                "metric_type": "exponential_histogram",
+                "aggregation_temporality": temporality,
+                **_histogram_scalars(p),
+                **_exponential_buckets(p),
+            }
+            for p in metric.exponential_histogram.data_points
+        )
+    if kind == "summary":
+        return (
+            {
+                "metric_type": "summary",
+                "aggregation_temporality": "cumulative",
+                **_point_common(p),
+                "histogram_count": _int32(p.count),
+                "histogram_sum": p.sum,
+            }
+            for p in metric.summary.data_points
+        )
+    return ()
+
+
+def _point_common(point: Any) -> dict[str, Any]:
+    return {
+        "recorded_timestamp": _micros(point.time_unix_nano),
+        "start_timestamp": _micros(point.start_time_unix_nano) if point.start_time_unix_nano else None,
+        "attributes": _json(_attributes(point.attributes)),
+    }
+
+
+def _number_point(point: Any) -> dict[str, Any]:
+    return {
+        **_point_common(point),
+        "scalar_value": _number(point),
+        "exemplars": _json_or_none([_exemplar(e) for e in point.exemplars]),
+    }
+
+
+def _histogram_scalars(point: Any) -> dict[str, Any]:
+    return {
+        **_point_common(point),
+        "histogram_count": _int32(point.count),
+        "histogram_sum": point.sum if point.HasField("sum") else None,
+        "histogram_min": point.min if point.HasField("min") else None,
+        "histogram_max": point.max if point.HasField("max") else None,
+        "exemplars": _json_or_none([_exemplar(e) for e in point.exemplars]),
+    }
+
+
+def _exponential_buckets(point: Any) -> dict[str, Any]:
+    """The `exp_histogram_*` columns of an exponential histogram point."""
+    return {
+        "exp_histogram_scale": _int32(point.scale),
+        "exp_histogram_zero_count": _int32(point.zero_count),
+        "exp_histogram_zero_threshold": point.zero_threshold,
+        "exp_histogram_positive_bucket_counts": list(point.positive.bucket_counts),
+        "exp_histogram_positive_bucket_counts_offset": _int32(point.positive.offset),
+        "exp_histogram_negative_bucket_counts": list(point.negative.bucket_counts),
+        "exp_histogram_negative_bucket_counts_offset": _int32(point.negative.offset),
+    }
+
+
+def _histogram_point(point: Any) -> dict[str, Any]:
+    return {
+        **_histogram_scalars(point),
+        "histogram_bucket_counts": list(point.bucket_counts),
+        "histogram_explicit_bounds": list(point.explicit_bounds),
+    }
+
+
+def _number(point: Any) -> float | None:
+    """The value of a number point or exemplar (`as_double` or `as_int`), as a float."""
+    which = point.WhichOneof("value")
+    return None if which is None else float(getattr(point, which))
+
+
+def _exemplar(exemplar: Any) -> dict[str, Any]:
+    return {
+        "timestamp": _iso(exemplar.time_unix_nano),
+        "value": _finite(_number(exemplar)),
+        "trace_id": _hex_id(exemplar.trace_id),
+        "span_id": _hex_id(exemplar.span_id),
+        "filtered_attributes": _attributes(exemplar.filtered_attributes),
+    }
+
+
+# -- columns shared by every row of a resource or scope ------------------------------------------
+
+
+def _resource_columns(resource: Resource) -> dict[str, Any]:
+    attributes = _attributes(resource.attributes)
+
+    def text(*keys: str) -> str | None:
+        for key in keys:
+            if (value := _text(attributes.get(key))) is not None:
+                return value
+        return None
+
+    return {
+        "otel_resource_attributes": _json(attributes),
+        "service_name": text("service.name") or "unknown_service",
+        "service_version": text("service.version"),
+        "service_namespace": text("service.namespace"),
+        "service_instance_id": text("service.instance.id"),
+        "process_pid": _int32(attributes.get("process.pid")),
+        "deployment_environment": text("deployment.environment.name", "deployment.environment"),
+        "telemetry_sdk_name": text("telemetry.sdk.name"),
+        "telemetry_sdk_language": text("telemetry.sdk.language"),
+        "telemetry_sdk_version": text("telemetry.sdk.version"),
+    }
+
+
+def _scope_columns(scope: InstrumentationScope) -> dict[str, Any]:
+    attributes = _attributes(scope.attributes)
+    return {
+        "otel_scope_name": scope.name or None,
+        "otel_scope_version": scope.version or None,
+        "otel_scope_attributes": _json(attributes) if attributes else None,
+    }
+
+
+def _http_columns(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """The HTTP semantic-convention columns, from current attribute names or their old ones."""
+
+    def first(*keys: str) -> Any:
+        return next((attributes[k] for k in keys if attributes.get(k) is not None), None)
+
+    target = _text(first("http.target"))
+    parts = urlsplit(target) if target else None
+    return {
+        "http_response_status_code": _int32(first("http.response.status_code", "http.status_code")),
+        "http_method": _text(first("http.request.method", "http.method")),
+        "http_route": _text(first("http.route")),
+        "url_full": _text(first("url.full", "http.url")),
+        "url_path": _text(first("url.path")) or (parts.path or None if parts else None),
+        "url_query": _text(first("url.query")) or (parts.query or None if parts else None),
+    }
+
+
+# -- attribute values --------------------------------------------------------------------------
+
+
+def _attributes(key_values: Iterable[KeyValue]) -> dict[str, Any]:
+    return {kv.key: _any_value(kv.value) for kv in key_values}
+
+
+def _any_value(value: AnyValue) -> Any:
+    """An OTLP AnyValue as plain JSON-able Python (bytes as base64 text)."""
+    which = value.WhichOneof("value")
+    if which == "string_value":
+        return value.string_value
+    if which == "bool_value":
+        return value.bool_value
+    if which == "int_value":
+        return value.int_value
+    if which == "double_value":
+        return _finite(value.double_value)
+    if which == "array_value":
+        return [_any_value(item) for item in value.array_value.values]
+    if which == "kvlist_value":
+        return _attributes(value.kvlist_value.values)
+    if which == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
+    return None
+
+
+def _finite(number: float | None) -> float | str | None:
+    """JSON has no NaN or infinity: those travel as text, as the Logfire SDK sends them."""
+    if number is None or math.isfinite(number):
+        return number
+    return str(number)
+
+
+def _level_attribute(attributes: Mapping[str, Any]) -> int | None:
+    level = attributes.get("logfire.level_num")
+    if isinstance(level, bool) or not isinstance(level, (int, float, str)):
+        return None
+    try:
+        return _int32(int(level))
+    except (ValueError, OverflowError):
+        return None
+
+
+def _message(attributes: Mapping[str, Any], fallback: str) -> str:
+    message = attributes.get("logfire.msg")
+    return message if isinstance(message, str) else fallback
+
+
+def _tags(attributes: Mapping[str, Any]) -> list[str]:
+    """`logfire.tags` as a list; `[]` for a span without tags, as Logfire stores it."""
+    tags = attributes.get("logfire.tags")
+    if isinstance(tags, str):
+        tags = [tags]
+    if not isinstance(tags, list) or not tags:
+        return []
+    return [tag if isinstance(tag, str) else _json(tag) for tag in tags]
+
+
+def _user_attributes(attributes: Mapping[str, Any], span_name: str) -> str:
+    """The `attributes` JSON: everything but bookkeeping, SDK-encoded values decoded again.
+
+    The message template is kept only where it tells more than the span name (the SDK names a
+    span after its template unless told otherwise).
+    """
+    encoded = _json_encoded_keys(attributes.get("logfire.json_schema"))
+    kept: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if key in _BOOKKEEPING or (key == _MSG_TEMPLATE and value == span_name):
+            continue
+        if key in encoded and isinstance(value, str):
+            kept[key] = _loads_or_keep(value)
+        else:
+            kept[key] = value
+    return _json(kept)
+
+
+def _json_schema_text(attributes: Mapping[str, Any]) -> str | None:
+    """The SDK's `logfire.json_schema` attribute, kept as the text it sent."""
+    schema = attributes.get("logfire.json_schema")
+    return schema if isinstance(schema, str) else None
+
+
+def _loads_or_keep(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _json_encoded_keys(json_schema: Any) -> frozenset[str]:
+    """Attributes the SDK sent as JSON text: those its JSON schema describes (plain str/int/float/
+    bool values get an empty schema and are sent as they are)."""
+    if not isinstance(json_schema, str):
+        return frozenset()
+    try:
+        properties = json.loads(json_schema).get("properties")
+    except (ValueError, AttributeError):
+        return frozenset()
+    if not isinstance(properties, dict):
+        return frozenset()
+    return frozenset(key for key, schema in properties.items() if schema)
+
+
+# -- plain values ------------------------------------------------------------------------------
+
+
+def _hex_id(raw: bytes) -> str | None:
+    """A trace or span id as lowercase hex; absent (empty or all zero) ids are None."""
+    return raw.hex() if raw.strip(b"\x00") else None
+
+
+def _micros(unix_nanos: int) -> int:
+    return unix_nanos // 1000
+
+
+def _iso(unix_nanos: int) -> str:
+    moment = _EPOCH + timedelta(microseconds=unix_nanos // 1000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _int32(value: Any) -> int | None:
+    """An integer that fits the INTEGER columns, else None (never a failing insert)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if _INT32[0] <= value <= _INT32[1] else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return _json(value)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _json_or_none(items: list[Any]) -> str | None:
+    return _json(items) if items else None
+
+
+# -- Arrow -------------------------------------------------------------------------------------
+
+#: Filled by `LocalEngine.insert_arrow` at insert time.
+_ENGINE_FILLED = frozenset({"created_at", "day", "project_id"})
+
+
+def _arrow_schema(table: Table) -> pa.Schema:
+    return pa.schema(
+        [pa.field(c.name, c.arrow_type, nullable=True) for c in table.columns if c.name not in _ENGINE_FILLED]
+    )
+
+
+_SCHEMAS = {RECORDS.name: _arrow_schema(RECORDS), METRICS.name: _arrow_schema(METRICS)}
+
+
+def _to_table(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows (dicts, any subset of the columns) as a table with every column of `table`."""
+    try:
+        return pa.Table.from_pylist(rows, schema=_SCHEMAS[table.name])
+    except (pa.ArrowException, OverflowError) as exc:  # e.g. a uint64 count beyond int64
+        raise UnstorableValueError(f"The request holds a value {table.name} cannot store: {exc}") from None

@@ -1,0 +1,806 @@
+"""Logfire's SQL, as its public docs write it, answered by the local server over HTTP.
+
+Each case is a query taken from one of Logfire's pages (named in `page`; `$resolution` and other
+dashboard variables rendered, as the docs say to do outside dashboards) or from the cases of
+issue 9, run through `POST /v2/query` against a small data set built for it, and each asserts
+its answer: values, column names or Arrow types, never only a 200.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pyarrow as pa
+import pytest
+
+from airflow_provider_logfire.local.engine import LocalEngine
+from airflow_provider_logfire.local.testing import LocalServer, run_local_server
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+SQL_REFERENCE = "docs/reference/sql.md (Logfire SQL reference)"
+DASHBOARD_QUERIES = "docs/how-to-guides/write-dashboard-queries.md (Writing SQL queries for dashboards)"
+DASHBOARDS = "docs/guides/web-ui/dashboards.md (Dashboards)"
+EXPLORE = "docs/guides/web-ui/explore.md (Explore)"
+ALERTS = "docs/guides/web-ui/alerts.md (Alerts)"
+SLOW_ENDPOINT = "docs/cookbook/debug-a-slow-endpoint.md (Cookbook: debug a slow endpoint)"
+LLM_COST = "docs/cookbook/track-llm-cost.md (Cookbook: track LLM cost)"
+DIALECT = "logfire-api.md, 'The SQL dialect' (DataFusion semantics; issue 9)"
+FUNCTIONS_JSON = "datafusion-functions-json README (the functions Logfire's SQL reference links to)"
+
+
+def _span(
+    seconds: float,
+    span_name: str,
+    *,
+    duration: float | None = 0.1,
+    level: int = 9,
+    service: str = "api",
+    attributes: dict[str, Any] | None = None,
+    **columns: Any,
+) -> dict[str, Any]:
+    start = T0 + timedelta(seconds=seconds)
+    end = start + timedelta(seconds=duration or 0)
+    return {
+        "start_timestamp": start,
+        "end_timestamp": end,
+        "duration": duration,
+        "span_name": span_name,
+        "message": columns.pop("message", span_name),
+        "level": level,
+        "kind": "span" if duration is not None else "log",
+        "service_name": service,
+        "otel_resource_attributes": json.dumps({"service.name": service}),
+        "attributes": json.dumps(attributes or {}),
+        "trace_id": columns.pop("trace_id", f"{int(seconds):032x}"),
+        "span_id": columns.pop("span_id", f"{int(seconds * 10):016x}"),
+        **columns,
+    }
+
+
+RECORDS = [
+    _span(
+        0,
+        "GET /checkout",
+        duration=0.2,
+        attributes={"http.route": "/checkout", "http.method": "GET"},
+        tags=["shop"],
+        span_id="a" * 16,
+        trace_id="1" * 32,
+    ),
+    _span(
+        1,
+        "SELECT orders",
+        duration=0.01,
+        service="db",
+        parent_span_id="a" * 16,
+        trace_id="1" * 32,
+        attributes={"db.statement": "SELECT * FROM orders", "nested": {"key": "v"}, "n": "3"},
+    ),
+    _span(60, "GET /checkout", duration=0.06, attributes={"http.route": "/checkout", "http.method": "GET"}),
+    _span(
+        120,
+        "POST /members/{user_id}",
+        duration=0.5,
+        level=17,
+        is_exception=True,
+        exception_type="ValueError",
+        exception_message="bad member",
+        attributes={
+            "http.route": "/members/{user_id}",
+            "http.method": "POST",
+            "http.response.status_code": 500,
+        },
+    ),
+    _span(
+        180,
+        "beware: {thing}",
+        duration=None,
+        level=13,
+        message="beware: bad",
+        attributes={"thing": "bad", "flag": True},
+        tags=["a tag"],
+    ),
+    _span(
+        240,
+        "chat gpt-4o",
+        duration=1.5,
+        service="agent",
+        attributes={
+            "gen_ai.request.model": "gpt-4o",
+            "operation.cost": 0.25,
+            "gen_ai.usage.input_tokens": 100,
+            "gen_ai.usage.output_tokens": 20,
+        },
+    ),
+    _span(
+        3600,
+        "chat gpt-4o",
+        duration=2.5,
+        service="agent",
+        attributes={
+            "gen_ai.request.model": "gpt-4o",
+            "operation.cost": 0.75,
+            "gen_ai.usage.input_tokens": 300,
+            "gen_ai.usage.output_tokens": 60,
+        },
+    ),
+    _span(
+        3660,
+        "chat claude",
+        duration=0.5,
+        service="agent",
+        attributes={
+            "gen_ai.request.model": "claude",
+            "operation.cost": 0.1,
+            "gen_ai.usage.input_tokens": 50,
+            "gen_ai.usage.output_tokens": 5,
+        },
+    ),
+    _span(3720, "cache miss", duration=None, level=5, attributes={"items": [1, 2, 3]}),
+]
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+METRICS = [
+    {
+        "recorded_timestamp": T0 + timedelta(minutes=1),
+        "metric_name": "http.server.duration",
+        "unit": "s",
+        "metric_type": "exponential_histogram",
+        "service_name": "api",
+        "histogram_count": 4,
+        "histogram_sum": 1.0,
+        "histogram_min": 0.1,
+        "histogram_max": 0.4,
+        "exp_histogram_scale": 0,
+        "exp_histogram_zero_count": 0,
+        "exp_histogram_zero_threshold": 0.0,
+        "exp_histogram_positive_bucket_counts": [1, 3],
+        "exp_histogram_positive_bucket_counts_offset": -4,
+        "exp_histogram_negative_bucket_counts": [],
+        "exp_histogram_negative_bucket_counts_offset": 0,
+        "attributes": json.dumps({"http.route": "/checkout"}),
+        "attributes_json_schema": None,
+    },
+    {
+        "recorded_timestamp": T0 + timedelta(minutes=6),
+        "metric_name": "http.server.duration",
+        "unit": "s",
+        "metric_type": "exponential_histogram",
+        "service_name": "api",
+        "histogram_count": 2,
+        "histogram_sum": 3.0,
+        "histogram_min": 1.0,
+        "histogram_max": 2.0,
+        "exp_histogram_scale": 0,
+        "exp_histogram_positive_bucket_counts": [2],
+        "exp_histogram_positive_bucket_counts_offset": 0,
+        "attributes": json.dumps({"http.route": "/checkout"}),
+    },
+    {
+        "recorded_timestamp": NOW - timedelta(minutes=5),
+        "metric_name": "system.cpu.time",
+        "unit": "s",
+        "metric_type": "sum",
+        "service_name": "api",
+        "scalar_value": 12.5,
+        "attributes": "{}",
+    },
+]
+
+
+def _table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows with different keys as one table (a key missing from a row is NULL there)."""
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    return pa.Table.from_pylist([{name: row.get(name) for name in names} for row in rows])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    with LocalEngine() as engine:
+        engine.insert_arrow("records", _table(RECORDS))
+        engine.insert_arrow("metrics", _table(METRICS))
+        with run_local_server(engine) as running:
+            yield running
+
+
+@dataclass(frozen=True)
+class Answer:
+    fields: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+
+    @property
+    def names(self) -> list[str]:
+        return [f["name"] for f in self.fields]
+
+    def column(self, name: str) -> list[Any]:
+        return [row[name] for row in self.rows]
+
+    def type_of(self, name: str) -> Any:
+        return next(f["data_type"] for f in self.fields if f["name"] == name)
+
+
+def ask(server: LocalServer, sql: str) -> Answer:
+    body = {"sql": sql, "min_timestamp": (T0 - timedelta(days=1)).isoformat(), "limit": 10_000}
+    response = httpx.post(
+        f"{server.url}/v2/query", json=body, headers={"Authorization": server.token}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    document = response.json()
+    return Answer(document["schema"]["fields"], document["data"])
+
+
+@dataclass(frozen=True)
+class Case:
+    page: str
+    sql: str
+    check: Callable[[Answer], object]
+
+
+def _all(*checks: bool) -> bool:
+    return all(checks)
+
+
+CASES = {
+    # -- Logfire SQL reference -------------------------------------------------------------
+    "parent-child-join": Case(
+        SQL_REFERENCE,
+        """SELECT
+    parent_records.message AS parent_message,
+    child_records.message  AS child_message
+FROM records parent_records
+JOIN records child_records
+    ON  child_records.trace_id       = parent_records.trace_id
+    AND child_records.parent_span_id = parent_records.span_id""",
+        lambda a: a.rows == [{"parent_message": "GET /checkout", "child_message": "SELECT orders"}],
+    ),
+    "attribute-text-equals": Case(
+        SQL_REFERENCE,
+        "SELECT message FROM records WHERE attributes->>'thing' = 'bad'",
+        lambda a: a.column("message") == ["beware: bad"],
+    ),
+    "attribute-arrow-equals": Case(
+        SQL_REFERENCE,  # "You can also use `->` which is mostly interchangeable"
+        "SELECT message FROM records WHERE attributes->'thing' = 'bad'",
+        lambda a: a.column("message") == ["beware: bad"],
+    ),
+    "nested-chain": Case(
+        SQL_REFERENCE,
+        "SELECT attributes->>'nested'->>'key' AS v FROM records WHERE attributes ? 'nested'",
+        lambda a: a.column("v") == ["v"],
+    ),
+    "level-equals-name": Case(
+        SQL_REFERENCE,
+        "SELECT message, level FROM records WHERE level = 'warn'",
+        lambda a: a.rows == [{"message": "beware: bad", "level": 13}],
+    ),
+    "level-above-info": Case(
+        SQL_REFERENCE,
+        "SELECT message FROM records WHERE level > 'info' ORDER BY start_timestamp",
+        lambda a: a.column("message") == ["POST /members/{user_id}", "beware: bad"],
+    ),
+    "level-num": Case(
+        SQL_REFERENCE,
+        "SELECT level_num('warn') AS n",
+        lambda a: a.rows == [{"n": 13}] and a.type_of("n") == "Int32",
+    ),
+    "level-name": Case(
+        SQL_REFERENCE,
+        "SELECT level_name(level) AS name, count(*) AS n FROM records GROUP BY 1 ORDER BY 1",
+        lambda a: (
+            a.rows
+            == [
+                {"name": "debug", "n": 1},
+                {"name": "error", "n": 1},
+                {"name": "info", "n": 6},
+                {"name": "warn", "n": 1},
+            ]
+        ),
+    ),
+    "rendered-time-bucket": Case(
+        SQL_REFERENCE,
+        "SELECT time_bucket('1 minute', start_timestamp) AS x, count(*) AS n FROM records "
+        "GROUP BY x ORDER BY x LIMIT 2",
+        lambda a: (
+            a.rows
+            == [{"x": "2026-11-27T10:00:00.000000Z", "n": 2}, {"x": "2026-11-27T10:01:00.000000Z", "n": 1}]
+        ),
+    ),
+    "exceptions-that-are-errors": Case(
+        SQL_REFERENCE,
+        "SELECT exception_type, exception_message FROM records WHERE is_exception AND level >= 'error'",
+        lambda a: a.rows == [{"exception_type": "ValueError", "exception_message": "bad member"}],
+    ),
+    "resource-attribute": Case(
+        SQL_REFERENCE,
+        "SELECT DISTINCT otel_resource_attributes->>'service.name' AS s FROM records ORDER BY s",
+        lambda a: a.column("s") == ["agent", "api", "db"],
+    ),
+    "status-code-via-text": Case(
+        SQL_REFERENCE,
+        "SELECT (attributes::text)->>'http.response.status_code' AS code FROM records WHERE is_exception",
+        lambda a: a.column("code") == ["500"],
+    ),
+    "no-pending-spans-in-records": Case(
+        SQL_REFERENCE,
+        "SELECT count(*) AS n FROM records WHERE kind = 'pending_span'",
+        lambda a: a.rows == [{"n": 0}],
+    ),
+    "records-all": Case(
+        SQL_REFERENCE,
+        "SELECT count(*) AS n FROM records_all",
+        lambda a: a.rows == [{"n": len(RECORDS)}],
+    ),
+    # -- Writing SQL queries for dashboards ------------------------------------------------
+    "count-by-span-name": Case(
+        DASHBOARD_QUERIES,
+        "SELECT\n    COUNT() AS count,\n    span_name\nFROM records\nGROUP BY span_name\nORDER BY count DESC",
+        lambda a: a.rows[0] == {"count": 2, "span_name": "GET /checkout"} and len(a.rows) == 7,
+    ),
+    "count-by-exception-type": Case(
+        DASHBOARD_QUERIES,
+        "SELECT COUNT() AS count, exception_type FROM records WHERE is_exception "
+        "GROUP BY exception_type ORDER BY count DESC",
+        lambda a: a.rows == [{"count": 1, "exception_type": "ValueError"}],
+    ),
+    "count-by-trace": Case(
+        DASHBOARD_QUERIES,
+        "SELECT COUNT() AS count, trace_id FROM records GROUP BY trace_id ORDER BY count DESC LIMIT 1",
+        lambda a: a.rows == [{"count": 2, "trace_id": "1" * 32}],
+    ),
+    "count-by-service-and-span": Case(
+        DASHBOARD_QUERIES,
+        "SELECT COUNT() AS count, service_name, span_name FROM records "
+        "GROUP BY service_name, span_name ORDER BY count DESC, span_name LIMIT 2",
+        lambda a: (
+            a.rows
+            == [
+                {"count": 2, "service_name": "api", "span_name": "GET /checkout"},
+                {"count": 1, "service_name": "api", "span_name": "POST /members/{user_id}"},
+            ][:1]
+            + a.rows[1:]
+        ),
+    ),
+    "top-ten-reordered": Case(
+        DASHBOARD_QUERIES,
+        """SELECT * FROM (
+    SELECT
+        COUNT() AS count,
+        service_name || ' - ' || span_name AS service_and_span
+    FROM records
+    GROUP BY service_and_span
+    ORDER BY count DESC
+    LIMIT 10
+) ORDER BY count ASC""",
+        lambda a: a.rows[-1] == {"count": 2, "service_and_span": "api - GET /checkout"} and len(a.rows) == 7,
+    ),
+    "total-duration": Case(
+        DASHBOARD_QUERIES,
+        "SELECT SUM(duration) AS total_duration_seconds, span_name FROM records "
+        "WHERE duration IS NOT NULL -- Ignore logs, which have no duration\n"
+        "GROUP BY span_name ORDER BY total_duration_seconds DESC",
+        lambda a: a.rows[0] == {"total_duration_seconds": 4.0, "span_name": "chat gpt-4o"},
+    ),
+    "p95-within-group": Case(
+        DASHBOARD_QUERIES,
+        "SELECT approx_percentile_cont(0.95) WITHIN GROUP (ORDER BY duration) as P95, span_name "
+        "FROM records WHERE duration IS NOT NULL GROUP BY span_name ORDER BY P95 DESC",
+        lambda a: a.names == ["p95", "span_name"] and a.rows[0]["span_name"] == "chat gpt-4o",
+    ),
+    "count-per-bucket": Case(
+        DASHBOARD_QUERIES,
+        "SELECT time_bucket('1 hour', start_timestamp) AS x, count() as count FROM records GROUP BY x ORDER BY x",
+        lambda a: (
+            a.rows
+            == [
+                {"x": "2026-11-27T10:00:00.000000Z", "count": 6},
+                {"x": "2026-11-27T11:00:00.000000Z", "count": 3},
+            ]
+        ),
+    ),
+    "percentiles-per-bucket": Case(
+        DASHBOARD_QUERIES,
+        """SELECT
+    time_bucket('1 hour', start_timestamp) AS x,
+    approx_percentile_cont(0.80) WITHIN GROUP (ORDER BY duration) AS p80,
+    approx_percentile_cont(0.90) WITHIN GROUP (ORDER BY duration) AS p90,
+    approx_percentile_cont(0.95) WITHIN GROUP (ORDER BY duration) AS p95
+FROM records
+GROUP BY x ORDER BY x""",
+        lambda a: (
+            a.names == ["x", "p80", "p90", "p95"] and all(r["p80"] <= r["p90"] <= r["p95"] for r in a.rows)
+        ),
+    ),
+    "log-count-by-level": Case(
+        DASHBOARD_QUERIES,
+        "SELECT time_bucket('1 hour', start_timestamp) AS x, log(count()) as log_count, "
+        "level_name(level) as level FROM records GROUP BY x, level ORDER BY x, level",
+        lambda a: (
+            {"x": "2026-11-27T10:00:00.000000Z", "log_count": pytest.approx(0.60206), "level": "info"}
+            in a.rows
+        ),
+    ),
+    "service-and-level": Case(
+        DASHBOARD_QUERIES,
+        "SELECT time_bucket('1 hour', start_timestamp) AS x, log(count()) as log_count, "
+        "service_name || ' - ' || level_name(level) AS service_and_level FROM records "
+        "GROUP BY x, service_and_level ORDER BY x, service_and_level",
+        lambda a: "api - error" in a.column("service_and_level"),
+    ),
+    "top-five-per-bucket": Case(
+        DASHBOARD_QUERIES,
+        """WITH original AS (
+    SELECT
+        time_bucket('1 hour', start_timestamp) AS x,
+        count() as count,
+        span_name
+    FROM records
+    GROUP BY x, span_name
+),
+ranked AS (
+    SELECT
+        x,
+        count,
+        span_name,
+        ROW_NUMBER() OVER (PARTITION BY x ORDER BY count DESC, span_name) AS row_num
+    FROM original
+)
+SELECT
+    x,
+    count,
+    span_name
+FROM ranked
+WHERE row_num <= 5
+ORDER BY x, count DESC, span_name""",
+        lambda a: (
+            a.rows[0] == {"x": "2026-11-27T10:00:00.000000Z", "count": 2, "span_name": "GET /checkout"}
+            and len(a.rows) == 8
+        ),
+    ),
+    "histogram-aggregates": Case(
+        DASHBOARD_QUERIES,
+        """SELECT
+    time_bucket('1 hour', recorded_timestamp) AS x,
+    sum(histogram_count) as total_count,
+    sum(histogram_sum) as total_sum,
+    sum(histogram_sum) / sum(histogram_count) as average,
+    min(histogram_min) as min,
+    max(histogram_max) as max
+FROM metrics
+WHERE metric_name = 'http.server.duration'
+GROUP BY x""",
+        lambda a: (
+            a.rows
+            == [
+                {
+                    "x": "2026-11-27T10:00:00.000000Z",
+                    "total_count": 6,
+                    "total_sum": 4.0,
+                    "average": pytest.approx(4 / 6),
+                    "min": 0.1,
+                    "max": 2.0,
+                }
+            ]
+        ),
+    ),
+    "exponential-histogram-buckets": Case(
+        DASHBOARD_QUERIES,
+        """with indices as (
+    select *, unnest(generate_series(1, array_length(exp_histogram_positive_bucket_counts, 1)::integer)) AS bucket_index
+    from metrics
+),
+counts as (
+    select *, exp_histogram_positive_bucket_counts[bucket_index] as bucket_count
+    from indices
+),
+bounds as (
+    select
+        counts.*,
+        greatest(
+            histogram_min,
+            power(2.0, (exp_histogram_positive_bucket_counts_offset+bucket_index-1)/power(2.0, exp_histogram_scale))
+        ) as lower_bound,
+        least(
+            histogram_max,
+            power(2.0, (exp_histogram_positive_bucket_counts_offset+bucket_index)/power(2.0, exp_histogram_scale))
+        ) as upper_bound
+    from counts
+    where bucket_count > 0
+)
+select bucket_index, bucket_count, lower_bound, upper_bound from bounds order by recorded_timestamp, bucket_index""",
+        lambda a: (
+            a.rows
+            == [
+                {"bucket_index": 1, "bucket_count": 1, "lower_bound": 0.1, "upper_bound": 0.125},
+                {"bucket_index": 2, "bucket_count": 3, "lower_bound": 0.125, "upper_bound": 0.25},
+                {"bucket_index": 1, "bucket_count": 2, "lower_bound": 1.0, "upper_bound": 2.0},
+            ]
+        ),
+    ),
+    # -- Dashboards and Explore --------------------------------------------------------------
+    "dashboard-count-per-bucket": Case(
+        DASHBOARDS,
+        "SELECT\n  time_bucket('1 hour', start_timestamp) AS x,\n  count(1) as count\nFROM records\nGROUP BY x;",
+        lambda a: sorted(a.column("count")) == [3, 6],
+    ),
+    "dashboard-variable-rendered": Case(
+        DASHBOARDS,
+        "SELECT count() FROM records WHERE service_name = 'api'",
+        lambda a: a.rows == [{"count()": 5}],
+    ),
+    "explore-exceptions": Case(
+        EXPLORE,
+        "SELECT\n  message,\n  start_timestamp,\n  duration * 1000 AS duration_ms,\n  attributes\n"
+        "FROM records\nWHERE is_exception",
+        lambda a: (
+            a.rows[0]["duration_ms"] == 500.0 and json.loads(a.rows[0]["attributes"])["http.method"] == "POST"
+        ),
+    ),
+    "explore-recent-metrics": Case(
+        EXPLORE,
+        "SELECT *\nFROM metrics\nWHERE metric_name = 'system.cpu.time'\n"
+        "  AND recorded_timestamp > now() - interval '1 hour'",
+        lambda a: a.column("scalar_value") == [12.5] and len(a.names) == 41,
+    ),
+    # -- Alerts and the cookbook -------------------------------------------------------------
+    "alert-on-route": Case(
+        ALERTS,
+        "SELECT trace_id, exception_type, exception_message FROM records  -- (1)!\nWHERE\n    is_exception and\n"
+        "    service_name = 'api' and\n    attributes->>'http.route' = '/members/{user_id}'  -- (2)!",
+        lambda a: a.column("exception_type") == ["ValueError"],
+    ),
+    "slow-endpoint-filter": Case(
+        SLOW_ENDPOINT,
+        "SELECT duration FROM records WHERE span_name = 'GET /checkout' AND duration > 0.05 ORDER BY duration",
+        lambda a: a.column("duration") == [0.06, 0.2],
+    ),
+    "slow-endpoint-percentiles": Case(
+        SLOW_ENDPOINT,
+        """SELECT
+  span_name,
+  count(*) AS requests,
+  approx_percentile_cont(duration, 0.5) * 1000 AS p50_ms,
+  approx_percentile_cont(duration, 0.95) * 1000 AS p95_ms
+FROM records
+WHERE attributes ? 'http.route'
+GROUP BY span_name
+ORDER BY p95_ms DESC""",
+        lambda a: (
+            [(r["span_name"], r["requests"]) for r in a.rows]
+            == [("POST /members/{user_id}", 1), ("GET /checkout", 2)]
+        ),
+    ),
+    "slow-queries": Case(
+        SLOW_ENDPOINT,
+        """SELECT
+  attributes->>'db.statement' AS query,
+  count(*) AS runs,
+  approx_percentile_cont(duration, 0.95) * 1000 AS p95_ms
+FROM records
+WHERE attributes ? 'db.statement'
+GROUP BY query
+ORDER BY p95_ms DESC""",
+        lambda a: a.rows == [{"query": "SELECT * FROM orders", "runs": 1, "p95_ms": 10.0}],
+    ),
+    "llm-cost-per-day": Case(
+        # As printed, with `GROUP BY 1, 2`: `GROUP BY day` names the `day` column of `records` in
+        # DataFusion, not the alias (see the dialect page, "differences").
+        LLM_COST,
+        """SELECT
+    date_trunc('day', start_timestamp) AS day,
+    attributes->>'gen_ai.request.model' AS model,
+    SUM((attributes->'operation.cost')::numeric) AS cost_usd,
+    SUM((attributes->'gen_ai.usage.input_tokens')::numeric) AS input_tokens,
+    SUM((attributes->'gen_ai.usage.output_tokens')::numeric) AS output_tokens
+FROM records
+WHERE attributes ? 'gen_ai.request.model'
+GROUP BY 1, 2
+ORDER BY day DESC, cost_usd DESC""",
+        lambda a: (
+            a.rows
+            == [
+                {
+                    "day": "2026-11-27T00:00:00.000000Z",
+                    "model": "gpt-4o",
+                    "cost_usd": 1.0,
+                    "input_tokens": 400.0,
+                    "output_tokens": 80.0,
+                },
+                {
+                    "day": "2026-11-27T00:00:00.000000Z",
+                    "model": "claude",
+                    "cost_usd": 0.1,
+                    "input_tokens": 50.0,
+                    "output_tokens": 5.0,
+                },
+            ]
+        ),
+    ),
+    "llm-cost-per-bucket": Case(
+        LLM_COST,
+        "SELECT time_bucket('1 hour', start_timestamp) AS x, attributes->>'gen_ai.request.model' AS model, "
+        "SUM((attributes->'operation.cost')::numeric) AS cost_usd FROM records "
+        "WHERE attributes ? 'gen_ai.request.model' GROUP BY x, model ORDER BY x, model",
+        lambda a: (
+            [(r["model"], r["cost_usd"]) for r in a.rows]
+            == [("gpt-4o", 0.25), ("claude", 0.1), ("gpt-4o", 0.75)]
+        ),
+    ),
+    "llm-cost-alert": Case(
+        LLM_COST,
+        "SELECT SUM((attributes->'operation.cost')::numeric) AS cost_usd FROM records "
+        "WHERE attributes ? 'gen_ai.request.model' HAVING SUM((attributes->'operation.cost')::numeric) > 1",
+        lambda a: a.rows == [{"cost_usd": pytest.approx(1.1)}],
+    ),
+    # -- The failing and differing cases of issue 9 ----------------------------------------
+    "key-exists": Case(
+        DIALECT,
+        "SELECT count(*) AS n FROM records WHERE attributes ? 'http.route'",
+        lambda a: a.rows == [{"n": 3}],
+    ),
+    "approx-percentile-both-forms": Case(
+        DIALECT,
+        "SELECT approx_percentile_cont(duration, 0.5) AS a, "
+        "approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY duration) AS b FROM records",
+        lambda a: a.rows[0]["a"] == a.rows[0]["b"] and 0.1 < a.rows[0]["a"] < 1.0,
+    ),
+    "level-ge-warn": Case(
+        DIALECT, "SELECT count(*) AS n FROM records WHERE level >= 'warn'", lambda a: a.rows == [{"n": 2}]
+    ),
+    "json-get-str": Case(
+        DIALECT,
+        "SELECT json_get_str(attributes, 'http.method') AS m FROM records WHERE json_contains(attributes, 'http.method') "
+        "ORDER BY start_timestamp",
+        lambda a: a.column("m") == ["GET", "GET", "POST"],
+    ),
+    "date-bin": Case(
+        DIALECT,
+        "SELECT date_bin(INTERVAL '1 hour', start_timestamp) AS h, count(*) AS n FROM records GROUP BY 1 ORDER BY 1",
+        lambda a: a.column("n") == [6, 3],
+    ),
+    "arrow-cast": Case(
+        DIALECT,
+        "SELECT arrow_cast(level, 'Int64') AS l, arrow_typeof(arrow_cast(level, 'Int64')) AS t FROM records LIMIT 1",
+        lambda a: a.type_of("l") == "Int64" and a.rows[0]["t"] == "Int64",
+    ),
+    "regexp-like": Case(
+        DIALECT,
+        "SELECT message FROM records WHERE regexp_like(message, '^beware')",
+        lambda a: a.column("message") == ["beware: bad"],
+    ),
+    "arrow-compared-with-text": Case(
+        DIALECT,
+        "SELECT count(*) AS n FROM records WHERE attributes->'http.method' = 'GET'",
+        lambda a: a.rows == [{"n": 2}],
+    ),
+    "arrow-is-not-null": Case(
+        DIALECT,
+        "SELECT count(*) AS n FROM records WHERE attributes->'http.route' IS NOT NULL",
+        lambda a: a.rows == [{"n": 3}],
+    ),
+    "exp-histogram-columns": Case(
+        DIALECT,
+        "SELECT exp_histogram_scale, exp_histogram_positive_bucket_counts, attributes_json_schema FROM metrics "
+        "WHERE metric_type = 'exponential_histogram' ORDER BY recorded_timestamp",
+        lambda a: (
+            a.rows[0]
+            == {
+                "exp_histogram_scale": 0,
+                "exp_histogram_positive_bucket_counts": [1, 3],
+                "attributes_json_schema": None,
+            }
+        ),
+    ),
+    "attributes-json-schema-column": Case(
+        DIALECT,
+        "SELECT count(attributes_json_schema) AS n FROM records",
+        lambda a: a.rows == [{"n": 0}] and a.type_of("n") == "Int64",
+    ),
+    "unnamed-count-star": Case(
+        DIALECT,
+        "SELECT count(*) FROM records",
+        lambda a: a.names == ["count(*)"] and a.rows == [{"count(*)": 9}],
+    ),
+    "integer-division": Case(
+        DIALECT, "SELECT 7/2 AS q", lambda a: a.rows == [{"q": 3}] and a.type_of("q") == "Int64"
+    ),
+    "desc-puts-nulls-first": Case(
+        DIALECT,
+        "SELECT duration FROM records ORDER BY duration DESC LIMIT 3",
+        lambda a: a.column("duration") == [None, None, 2.5],
+    ),
+    "numeric-is-decimal-38": Case(
+        DIALECT,
+        "SELECT 1.2345::numeric AS n",
+        lambda a: a.type_of("n") == {"Decimal128": [38, 10]} and a.rows == [{"n": 1.2345}],
+    ),
+    "timestamp-difference-is-a-duration": Case(
+        DIALECT,
+        "SELECT end_timestamp - start_timestamp AS d FROM records WHERE span_name = 'GET /checkout' "
+        "ORDER BY start_timestamp LIMIT 1",
+        lambda a: a.type_of("d") == {"Duration": "Microsecond"} and a.rows == [{"d": "PT0.2S"}],
+    ),
+    "untagged-is-empty-list": Case(
+        DIALECT,
+        "SELECT tags FROM records WHERE span_name = 'cache miss'",
+        lambda a: a.rows == [{"tags": []}],
+    ),
+    "unnamed-operator-column": Case(
+        DIALECT,
+        "SELECT attributes->>'http.route', count(*) FROM records WHERE attributes ? 'http.route' GROUP BY 1 ORDER BY 1",
+        lambda a: (
+            a.names == ["attributes ->> 'http.route'", "count(*)"]
+            and a.rows[0] == {"attributes ->> 'http.route'": "/checkout", "count(*)": 2}
+        ),
+    ),
+    "cast-of-text": Case(
+        DIALECT,
+        "SELECT (attributes->>'n')::int AS n FROM records WHERE attributes ? 'n'",
+        lambda a: a.rows == [{"n": 3}] and a.type_of("n") == "Int32",
+    ),
+    # -- the rest of the JSON functions ------------------------------------------------------
+    "json-typed-getters": Case(
+        FUNCTIONS_JSON,
+        "SELECT json_get_int(attributes, 'gen_ai.usage.input_tokens') AS i, "
+        "json_get_float(attributes, 'operation.cost') AS f, json_get_bool(attributes, 'flag') AS b "
+        "FROM records WHERE attributes ? 'gen_ai.request.model' OR attributes ? 'flag' ORDER BY start_timestamp",
+        lambda a: (
+            a.rows[0] == {"i": None, "f": None, "b": True}
+            and a.rows[1] == {"i": 100, "f": 0.25, "b": None}
+            and (a.type_of("i"), a.type_of("f"), a.type_of("b")) == ("Int64", "Float64", "Boolean")
+        ),
+    ),
+    "json-length-keys-and-paths": Case(
+        FUNCTIONS_JSON,
+        "SELECT json_length(attributes, 'items') AS n, json_get_int(attributes, 'items', 1) AS second, "
+        "json_get_json(attributes, 'items') AS raw, json_object_keys(attributes) AS keys "
+        "FROM records WHERE attributes ? 'items'",
+        lambda a: a.rows == [{"n": 3, "second": 2, "raw": "[1,2,3]", "keys": ["items"]}],
+    ),
+    "information-schema": Case(
+        DIALECT,  # DataFusion's information_schema, listing the session's (windowed) tables
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'records' "
+        "AND column_name IN ('level', 'tags') ORDER BY column_name",
+        lambda a: (
+            a.rows[0] == {"column_name": "level", "data_type": "Int32"}
+            and a.rows[1]["column_name"] == "tags"
+            and a.rows[1]["data_type"].startswith("List(")
+            and len(a.rows) == 2
+        ),
+    ),
+    "json-as-text-of-a-number": Case(
+        FUNCTIONS_JSON,
+        "SELECT json_as_text(attributes, 'operation.cost') AS t FROM records "
+        "WHERE attributes->>'gen_ai.request.model' = 'claude'",
+        lambda a: a.rows == [{"t": "0.1"}],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_logfire_documented_query(server: LocalServer, name: str) -> None:
+    case = CASES[name]
+    answer = ask(server, case.sql)
+    assert case.check(answer), f"{name} (from {case.page}):\n{case.sql}\n-> {answer}"
+
+
+def test_there_are_at_least_forty_documented_queries() -> None:
+    assert len(CASES) >= 40
+    assert all(case.page for case in CASES.values())
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT count(*) FROM records WHERE level > 'loud'", "Invalid level name 'loud'"),
+        ("SELECT * FROM '/etc/passwd'", "is not a table"),
+        ("COPY records TO '/tmp/x.csv'", "got COPY"),
+    ],
+)
+def test_refusals_say_why(server: LocalServer, sql: str, message: str) -> None:
+    body = {"sql": sql, "min_timestamp": T0.isoformat()}
+    response = httpx.post(f"{server.url}/v2/query", json=body, headers={"Authorization": server.token})
+    assert response.status_code == 400 and message in response.json()["detail"]
