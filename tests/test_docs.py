@@ -121,7 +121,9 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
     for page, kind in (("guides/exporting", "flowchart LR"), ("guides/time-windows", "gantt")):
         page_html = (site / page / "index.html").read_text()
         blocks = re.findall(r'<pre class="mermaid"><code>(.*?)</code></pre>', page_html, re.S)
-        assert [b for b in blocks if html.unescape(b).lstrip().startswith(kind)], f"no {kind} diagram on {page}"
+        assert [b for b in blocks if html.unescape(b).lstrip().startswith(kind)], (
+            f"no {kind} diagram on {page}"
+        )
 
 
 def test_every_example_file_is_shown_in_the_docs() -> None:
