@@ -24,6 +24,8 @@
     │   │   └── DestinationExistsError (FileExistsError)  and `if_exists="fail"`
     │   ├── SchemaMismatchError (ValueError) ... a batch does not fit the export's columns
     │   └── ExportStateError (RuntimeError) .... an export used after it was committed or aborted
+    ├── LocalServerError ....................... the local server refused a request or its data
+    │   (its subclasses live in `airflow_provider_logfire.local`: query, SQL guard, load, OTLP)
     └── dbapi.Error ............................ PEP 249's tree, in `airflow_provider_logfire.dbapi`
 
 Each class also derives from the built-in exception a caller would naturally catch (shown in
@@ -48,6 +50,7 @@ __all__ = [
     "EmptyExportError",
     "ExportStateError",
     "IndivisibleWindowError",
+    "LocalServerError",
     "LogfireAPIError",
     "LogfireArgumentTypeError",
     "LogfireAuthError",
@@ -114,6 +117,10 @@ class IndivisibleWindowError(WindowError):
 
 
 # -- talking to Logfire ----------------------------------------------------------------------------
+
+
+class LocalServerError(LogfireError):
+    """Raised by the local Logfire-compatible server (`airflow_provider_logfire.local`) only."""
 
 
 class LogfireTransportError(LogfireError):

@@ -29,6 +29,8 @@ REGION_CHOICES = ("auto", *REGION_BASE_URLS)
 API_VERSIONS = ("v2", "v1")
 DEFAULT_TIMEOUT = 60.0
 MAX_LIMIT = 10_000
+#: The rows an answer holds when a request gives no `limit`, per API version.
+DEFAULT_LIMITS = {"v1": 500, "v2": 100}
 
 _TOKEN_REGION = re.compile(r"^pylf_v[0-9]+_(?P<region>[a-z]+)_")
 

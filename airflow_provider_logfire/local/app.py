@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from airflow_provider_logfire.client.settings import DEFAULT_LIMITS, MAX_LIMIT
 from airflow_provider_logfire.local import otlp, responses
 from airflow_provider_logfire.local.engine import (
     InvalidParameterError,
@@ -44,9 +45,6 @@ from airflow_provider_logfire.local.engine import (
 )
 from airflow_provider_logfire.local.tables import schemas_document
 
-MAX_LIMIT = 10_000
-V1_DEFAULT_LIMIT = 500
-V2_DEFAULT_LIMIT = 100
 #: Paths answered without a token.
 PUBLIC_PATHS = frozenset({"/health"})
 
@@ -359,7 +357,7 @@ def _v1_query(request: Request) -> _Query:
     sql = fields.get("sql", _parse_str, required=True)
     min_timestamp = fields.get("min_timestamp", _parse_timestamp)
     max_timestamp = fields.get("max_timestamp", _parse_timestamp)
-    limit = fields.get("limit", _parse_limit, default=V1_DEFAULT_LIMIT)
+    limit = fields.get("limit", _parse_limit, default=DEFAULT_LIMITS["v1"])
     row_oriented = fields.get("row_oriented", _parse_bool, default=False)
     json_rows = fields.get("json_rows", _parse_bool, default=False)
     fields.raise_if_invalid()
@@ -378,7 +376,7 @@ def _v2_query(body: bytes) -> _Query:
     sql = fields.get("sql", _parse_str, required=True)
     min_timestamp = fields.get("min_timestamp", _parse_timestamp, required=True)
     max_timestamp = fields.get("max_timestamp", _parse_timestamp)
-    limit = fields.get("limit", _parse_limit, default=V2_DEFAULT_LIMIT)
+    limit = fields.get("limit", _parse_limit, default=DEFAULT_LIMITS["v2"])
     tz = fields.get("timezone", _parse_str)
     environments = fields.get("deployment_environment", _parse_str_list)
     explain = fields.get("explain", _parse_bool, default=False)

@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from datafusion import SessionConfig, SessionContext, SQLOptions
 from sqlglot import exp
 
+from airflow_provider_logfire.exceptions import LocalServerError
 from airflow_provider_logfire.local.dialect import rewrite
 from airflow_provider_logfire.local.functions import register_functions
 from airflow_provider_logfire.local.loading import LoadError, complete_rows, read_parquet
@@ -59,7 +60,7 @@ BATCH_ROWS = 4096
 _READ_ONLY = SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow_statements(False)
 
 
-class LocalQueryError(Exception):
+class LocalQueryError(LocalServerError):
     """The query failed (HTTP 400): refused by the guard, invalid SQL, or a runtime error."""
 
 
@@ -67,7 +68,7 @@ class QueryTimeoutError(LocalQueryError):
     """The query ran longer than the engine's `query_timeout` and was interrupted."""
 
 
-class InvalidParameterError(ValueError):
+class InvalidParameterError(LocalServerError, ValueError):
     """A request parameter has a value the engine cannot use (HTTP 422); `field` names it."""
 
     def __init__(self, field: str, message: str) -> None:

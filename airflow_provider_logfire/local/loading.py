@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from airflow_provider_logfire.exceptions import LocalServerError
 from airflow_provider_logfire.local.tables import TIMESTAMP, Column, Table
 
 
@@ -93,7 +94,7 @@ def complete_rows(table: Table, data: pa.Table, *, project_id: str = "local") ->
     return pa.Table.from_arrays(columns, schema=table.schema)
 
 
-class LoadError(ValueError):
+class LoadError(LocalServerError, ValueError):
     """Data cannot be loaded into a table as given (unknown table or column, missing time column)."""
 
 

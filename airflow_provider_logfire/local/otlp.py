@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from airflow_provider_logfire.exceptions import LocalServerError
 from airflow_provider_logfire.local.otlp_rows import (
     UnstorableValueError,
     logs_to_records,
@@ -40,7 +41,7 @@ PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 
 
-class OtlpRequestError(Exception):
+class OtlpRequestError(LocalServerError):
     """An OTLP request the server refuses; `status_code` is the HTTP status to answer with.
 
     400 for a body that is not OTLP (or not valid gzip), 413 for one over the size limit, 415

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
+from airflow_provider_logfire.exceptions import LocalServerError
 from airflow_provider_logfire.local.tables import METRICS, RECORDS, Table
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ _INT32 = (-(2**31), 2**31 - 1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-class UnstorableValueError(ValueError):
+class UnstorableValueError(LocalServerError, ValueError):
     """A decoded request holds a value its table cannot store (e.g. a count beyond int64)."""
 
 

@@ -19,6 +19,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from airflow_provider_logfire.exceptions import LocalServerError
+
 #: Statement classes whose sqlglot name is the keyword a user typed (others: the first keyword).
 _NAMED_STATEMENTS = (exp.Copy, exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete, exp.Set, exp.Merge)
 
@@ -27,7 +29,7 @@ _NAMED_STATEMENTS = (exp.Copy, exp.Create, exp.Drop, exp.Insert, exp.Update, exp
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
-class SqlRefusedError(ValueError):
+class SqlRefusedError(LocalServerError, ValueError):
     """The SQL is not something the query API runs; the message says what and why."""
 
 
