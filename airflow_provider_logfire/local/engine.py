@@ -259,7 +259,12 @@ class LocalEngine:
         query does not use could not be read by it anyway.
         """
         zone = "UTC" if timezone is None else _checked_time_zone(timezone)
+        # The stored rows are scanned as one partition, never dealt out round-robin: a query
+        # without ORDER BY reads them in their stored (time) order, the same on every request,
+        # as a LIMIT page must. Aggregations still spread over threads by hash.
         config = SessionConfig().with_batch_size(BATCH_ROWS).with_information_schema(True)
+        config = config.set("datafusion.optimizer.repartition_file_scans", "false")
+        config = config.set("datafusion.optimizer.enable_round_robin_repartition", "false")
         config = config.set("datafusion.execution.time_zone", zone)
         ctx = SessionContext(config)
         register_functions(ctx)

@@ -338,7 +338,12 @@ JOIN records child_records
     "count-by-span-name": Case(
         DASHBOARD_QUERIES,
         "SELECT\n    COUNT() AS count,\n    span_name\nFROM records\nGROUP BY span_name\nORDER BY count DESC",
-        lambda a: a.rows[0] == {"count": 2, "span_name": "GET /checkout"} and len(a.rows) == 7,
+        lambda a: (
+            len(a.rows) == 7
+            and {(r["count"], r["span_name"]) for r in a.rows[:2]}
+            == {(2, "GET /checkout"), (2, "chat gpt-4o")}
+            and all(r["count"] == 1 for r in a.rows[2:])
+        ),
     ),
     "count-by-exception-type": Case(
         DASHBOARD_QUERIES,
@@ -359,9 +364,8 @@ JOIN records child_records
             a.rows
             == [
                 {"count": 2, "service_name": "api", "span_name": "GET /checkout"},
-                {"count": 1, "service_name": "api", "span_name": "POST /members/{user_id}"},
-            ][:1]
-            + a.rows[1:]
+                {"count": 2, "service_name": "agent", "span_name": "chat gpt-4o"},
+            ]
         ),
     ),
     "top-ten-reordered": Case(
@@ -375,7 +379,11 @@ JOIN records child_records
     ORDER BY count DESC
     LIMIT 10
 ) ORDER BY count ASC""",
-        lambda a: a.rows[-1] == {"count": 2, "service_and_span": "api - GET /checkout"} and len(a.rows) == 7,
+        lambda a: (
+            len(a.rows) == 7
+            and {(r["count"], r["service_and_span"]) for r in a.rows[-2:]}
+            == {(2, "api - GET /checkout"), (2, "agent - chat gpt-4o")}
+        ),
     ),
     "total-duration": Case(
         DASHBOARD_QUERIES,
@@ -525,6 +533,25 @@ select bucket_index, bucket_count, lower_bound, upper_bound from bounds order by
         DASHBOARDS,
         "SELECT\n  time_bucket('1 hour', start_timestamp) AS x,\n  count(1) as count\nFROM records\nGROUP BY x;",
         lambda a: sorted(a.column("count")) == [3, 6],
+    ),
+    "dashboard-top-ten-span-names": Case(
+        DASHBOARDS,
+        "SELECT\n    COUNT() AS count,\n    span_name\nFROM records\nGROUP BY span_name\nORDER BY count DESC\nLIMIT 10",
+        lambda a: (
+            len(a.rows) == 7
+            and {(r["count"], r["span_name"]) for r in a.rows[:2]}
+            == {(2, "GET /checkout"), (2, "chat gpt-4o")}
+        ),
+    ),
+    "count-per-bucket-and-span": Case(
+        DASHBOARD_QUERIES,
+        "SELECT\n    time_bucket('1 hour', start_timestamp) AS x,\n    count() as count,\n    span_name\n"
+        "FROM records\nGROUP BY x, span_name\nORDER BY count DESC\nLIMIT 200",
+        lambda a: (
+            a.names == ["x", "count", "span_name"]
+            and len(a.rows) == 8
+            and a.rows[0] == {"x": "2026-11-27T10:00:00.000000Z", "count": 2, "span_name": "GET /checkout"}
+        ),
     ),
     "dashboard-variable-rendered": Case(
         DASHBOARDS,

@@ -395,3 +395,16 @@ def test_demo_data_loads_through_the_engine() -> None:
             r["start_timestamp"] for r in rows(engine, "SELECT start_timestamp FROM records", limit=10_000)
         ]
         assert physical == sorted(physical)
+
+
+def test_a_page_without_order_by_is_the_same_on_every_request() -> None:
+    """Stored rows are scanned as one partition, in time order: a LIMIT page never changes."""
+    end = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    with LocalEngine() as engine:
+        engine.load_demo(days=2, rows_per_day=12_000, seed=7, end=end)
+        pages = set()
+        for _ in range(12):
+            found = rows(engine, "SELECT span_id, start_timestamp FROM records", limit=2000)
+            pages.add(tuple(r["span_id"] for r in found))
+            assert [r["start_timestamp"] for r in found] == sorted(r["start_timestamp"] for r in found)
+    assert len(pages) == 1

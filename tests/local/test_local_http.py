@@ -139,6 +139,48 @@ def test_schemas(client: httpx.Client) -> None:
     assert [t["name"] for t in response.json()["tables"]] == ["records", "metrics"]
 
 
+#: Not-null columns of the production service's /v1/schemas (logfire-api.md).
+PRODUCTION_NOT_NULL = {
+    "records": {
+        "created_at", "day", "end_timestamp", "kind", "level", "message", "project_id", "service_name",
+        "span_id", "span_name", "start_timestamp", "trace_id",
+    },
+    "metrics": {"created_at", "day", "metric_name", "metric_type", "project_id", "service_name", "unit"},
+}  # fmt: skip
+
+
+def test_schemas_are_shaped_as_production(client: httpx.Client) -> None:
+    tables = {t["name"]: t for t in client.get("/v1/schemas").json()["tables"]}
+    assert set(tables) == {"records", "metrics"}
+    assert (len(tables["records"]["schema"]), len(tables["metrics"]["schema"])) == (44, 41)
+    for name, table in tables.items():
+        columns = table["schema"]
+        assert list(columns) == sorted(columns), "columns are listed alphabetically"
+        assert {c for c, spec in columns.items() if not spec["nullable"]} == PRODUCTION_NOT_NULL[name]
+        assert table["description"] == "" and all(spec["description"] == "" for spec in columns.values())
+    assert tables["records"]["schema"]["tags"]["data_type"] == "TEXT[]"
+    assert {"attributes_json_schema", "exp_histogram_scale"} <= set(tables["metrics"]["schema"])
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_empty_window_answers_columns_and_no_rows(client: httpx.Client, version: int) -> None:
+    """min_timestamp == max_timestamp is not an error: the columns, no rows (as recorded)."""
+    sql = "SELECT start_timestamp, message FROM records"
+    if version == 2:
+        body = {"sql": sql, "min_timestamp": T0.isoformat(), "max_timestamp": T0.isoformat()}
+        response = v2(client, body)
+        assert response.status_code == 200
+        assert [f["name"] for f in response.json()["schema"]["fields"]] == ["start_timestamp", "message"]
+        assert response.json()["data"] == []
+    else:
+        response = v1(client, sql, min_timestamp=T0.isoformat(), max_timestamp=T0.isoformat())
+        assert response.status_code == 200
+        assert [(c["name"], c["values"]) for c in response.json()["columns"]] == [
+            ("start_timestamp", []),
+            ("message", []),
+        ]
+
+
 def test_unknown_paths_and_methods(client: httpx.Client) -> None:
     assert client.get("/v3/query").status_code == 404
     assert client.get("/v3/query").json() == {"detail": "Not Found"}
