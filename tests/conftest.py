@@ -53,6 +53,8 @@ class DagRunReport:
     tasks: dict[str, str]
     xcom: dict[str, Any]
     rendered: dict[str, dict[str, Any]]
+    #: Each task's try number when the run ended (1 for a task that ran once, never retried).
+    tries: dict[str, int] = field(default_factory=dict)
     #: Everything the subprocess printed (all runs of the call): task logs, tracebacks.
     log: str = field(repr=False, default="")
 

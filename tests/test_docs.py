@@ -273,6 +273,16 @@ def test_example_dags_run(
     assert [row["deployment_environment"] for row in query["without_environment"]] == [None]
     last_hour = {"min_timestamp": TODAY - timedelta(hours=1), "max_timestamp": TODAY}
     assert query["last_hour"] == [{"n": count("SELECT count(*) FROM records", **last_hour)}]
+    # Bound parameters: the templated service, a number, `%%` as a literal `%`, a list for IN.
+    assert query["errors_of_one_service"]  # the demo's checkout service has errors every day
+    assert sum(row["errors"] for row in query["errors_of_one_service"]) == count(
+        "SELECT count(*) FROM records WHERE service_name = 'checkout' AND level >= 17 "
+        "AND span_name NOT LIKE '%health%'"
+    )
+    assert {row["service_name"]: row["errors"] for row in query["errors_of_some_services"]} == {
+        service: count(f"SELECT count(*) FROM records WHERE service_name = '{service}'")
+        for service in ("checkout", "email-worker")
+    }
 
     # Time windows: both fixes of the zero-width interval read yesterday; a manual run reads run_after - 6h.
     for dag_id in ("logfire_window_length", "logfire_window_explicit"):
@@ -624,6 +634,19 @@ def test_quoted_messages_are_the_real_ones() -> None:
     with pytest.raises(AirflowException) as truncated:
         operator._check_truncation(10_000)
     messages.append(str(truncated.value))
+    unbound = LogfireQueryOperator(
+        task_id="p", sql="SELECT 1 WHERE %(service)s IS NOT NULL", parameters={"servce": "checkout"}
+    )
+    with pytest.raises(LogfireConfigError) as missing_parameter:
+        unbound._bound_sql()
+    messages.append(str(missing_parameter.value))
+    from airflow_provider_logfire._airflow.compat import AirflowFailException
+    from airflow_provider_logfire._airflow.failures import failures_that_retries_cannot_fix
+    from airflow_provider_logfire.exceptions import LogfireQueryError
+
+    with pytest.raises(AirflowFailException) as failed_fast, failures_that_retries_cannot_fix():
+        raise LogfireQueryError("Logfire query failed: <the server's explanation>", status_code=400)
+    messages.append(f"AirflowFailException: {failed_fast.value}")
     instant = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
     with pytest.raises(CrowdedInstantError) as crowded:
         split_full_piece(TimeWindow(instant, instant + timedelta(microseconds=1)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -27,6 +27,8 @@ class LogfireQueryOperator(BaseOperator):
     more than one page (10,000 rows), use `LogfireToFileTransfer`.
 
     :param sql: SQL over `records`/`metrics`, inline or a path ending in `.sql` (templated).
+    :param parameters: Values for `%(name)s` placeholders in `sql`, bound as SQL literals with the
+        DB-API module's escaping (templated). With parameters, write `%%` for a literal `%`.
     :param logfire_conn_id: Connection of type `logfire` holding the read token.
     :param min_timestamp: Start of the window (templated; ISO 8601 or datetime). Default: the run's.
     :param max_timestamp: End of the window, exclusive (templated). Default: the run's.
@@ -43,6 +45,7 @@ class LogfireQueryOperator(BaseOperator):
 
     template_fields: Sequence[str] = (
         "sql",
+        "parameters",
         "min_timestamp",
         "max_timestamp",
         "environment",
@@ -50,13 +53,14 @@ class LogfireQueryOperator(BaseOperator):
         "logfire_conn_id",
     )
     template_ext: Sequence[str] = (".sql",)
-    template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql", "parameters": "json"}
     ui_color = "#f5e1fd"
 
     def __init__(
         self,
         *,
         sql: str,
+        parameters: Mapping[str, Any] | None = None,
         logfire_conn_id: str = "logfire_default",
         min_timestamp: str | datetime | None = None,
         max_timestamp: str | datetime | None = None,
@@ -79,6 +83,7 @@ class LogfireQueryOperator(BaseOperator):
                 "to export more rows, use LogfireToFileTransfer"
             )
         self.sql = sql
+        self.parameters = parameters
         self.logfire_conn_id = logfire_conn_id
         self.min_timestamp = min_timestamp
         self.max_timestamp = max_timestamp
@@ -90,14 +95,21 @@ class LogfireQueryOperator(BaseOperator):
         self.fail_on_truncation = fail_on_truncation
 
     def execute(self, context: Context) -> Any:
+        from airflow_provider_logfire._airflow.failures import failures_that_retries_cannot_fix
+
+        with failures_that_retries_cannot_fix():
+            return self._query(context)
+
+    def _query(self, context: Context) -> Any:
         from airflow_provider_logfire._airflow.context import window_from_context
         from airflow_provider_logfire.client.settings import parse_environments
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
+        sql = self._bound_sql()
         window = window_from_context(
             context, min_timestamp=self.min_timestamp, max_timestamp=self.max_timestamp, window=self.window
         )
-        self.log.info("Querying Logfire for %s:\n%s", window, self.sql)
+        self.log.info("Querying Logfire for %s:\n%s", window, sql)
         query = {
             "min_timestamp": window.start,
             "max_timestamp": window.end,
@@ -107,17 +119,34 @@ class LogfireQueryOperator(BaseOperator):
         }
         hook = LogfireHook(logfire_conn_id=self.logfire_conn_id)
         if self.output_format == "csv":
-            text = hook.query_csv(self.sql, **query)
+            text = hook.query_csv(sql, **query)
             # Count records, not lines: quoted values (stack traces) hold newlines.
             self._check_truncation(max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0))
             return text
-        result = hook.query_json_rows(self.sql, **query)
+        result = hook.query_json_rows(sql, **query)
         self._check_truncation(len(result["rows"]))
         self.log.info("Logfire returned %d row(s)", len(result["rows"]))
         if self.output_format == "columns":
             names = [c["name"] for c in result["columns"]]
             return {name: [row.get(name) for row in result["rows"]] for name in names}
         return result["rows"]
+
+    def _bound_sql(self) -> str:
+        """`sql` with `parameters` bound as literals by the DB-API module's escaping (never `%`-formatting)."""
+        if self.parameters is None:
+            return self.sql
+        from airflow_provider_logfire.dbapi.exceptions import Error
+        from airflow_provider_logfire.dbapi.parameters import render_query
+
+        if not isinstance(self.parameters, Mapping):
+            raise LogfireConfigError(
+                "parameters must be a dict of values for %(name)s placeholders, "
+                f"not {type(self.parameters).__name__}"
+            )
+        try:
+            return render_query(self.sql, self.parameters)
+        except Error as exc:
+            raise LogfireConfigError(f"Cannot bind parameters into the SQL: {exc}") from exc
 
     def _check_truncation(self, rows: int) -> None:
         if rows < self.limit:

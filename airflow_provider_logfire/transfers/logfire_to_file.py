@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -34,6 +34,9 @@ class LogfireToFileTransfer(BaseOperator):
         name may carry `{part}` (required with `max_rows_per_file`), e.g. `records-{part}.parquet`.
     :param sql: Query whose rows to export; must return `time_column` (templated, `.sql` allowed).
         Default: every column of `records`.
+    :param parameters: Values for `%(name)s` placeholders in `sql`, bound as SQL literals with the
+        DB-API module's escaping before the export is planned, so the count query and every piece
+        run the same SQL (templated). With parameters, write `%%` for a literal `%`.
     :param format: "parquet" (default), "csv", "jsonl" or "arrow" (templated).
     :param compression: Per format: parquet snappy (default)/zstd/gzip/lz4/brotli/none;
         csv and jsonl none (default)/gzip/zstd; arrow none (default)/lz4/zstd (templated).
@@ -60,6 +63,7 @@ class LogfireToFileTransfer(BaseOperator):
 
     template_fields: Sequence[str] = (
         "sql",
+        "parameters",
         "destination",
         "min_timestamp",
         "max_timestamp",
@@ -70,7 +74,7 @@ class LogfireToFileTransfer(BaseOperator):
         "compression",
     )
     template_ext: Sequence[str] = (".sql",)
-    template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql", "parameters": "json"}
     ui_color = "#f5e1fd"
 
     def __init__(
@@ -78,6 +82,7 @@ class LogfireToFileTransfer(BaseOperator):
         *,
         destination: str,
         sql: str = "SELECT * FROM records",
+        parameters: Mapping[str, Any] | None = None,
         format: str = "parquet",
         compression: str | None = None,
         logfire_conn_id: str = "logfire_default",
@@ -113,6 +118,7 @@ class LogfireToFileTransfer(BaseOperator):
             raise LogfireConfigError(f"max_concurrency must be a positive integer, got {max_concurrency!r}")
         self.destination = destination
         self.sql = sql
+        self.parameters = parameters
         self.format = format
         self.compression = compression
         self.logfire_conn_id = logfire_conn_id
@@ -142,13 +148,36 @@ class LogfireToFileTransfer(BaseOperator):
         return ObjectStoragePath(self.destination, conn_id=self.dest_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_logfire._airflow.failures import failures_that_retries_cannot_fix
+
+        with failures_that_retries_cannot_fix():
+            return self._export(context)
+
+    def _bound_sql(self) -> str:
+        """`sql` with `parameters` bound as literals by the DB-API module's escaping (never `%`-formatting)."""
+        if self.parameters is None:
+            return self.sql
+        from airflow_provider_logfire.dbapi.exceptions import Error
+        from airflow_provider_logfire.dbapi.parameters import render_query
+
+        if not isinstance(self.parameters, Mapping):
+            raise LogfireConfigError(
+                "parameters must be a dict of values for %(name)s placeholders, "
+                f"not {type(self.parameters).__name__}"
+            )
+        try:
+            return render_query(self.sql, self.parameters)
+        except Error as exc:
+            raise LogfireConfigError(f"Cannot bind parameters into the SQL: {exc}") from exc
+
+    def _export(self, context: Context) -> dict[str, Any]:
         from airflow_provider_logfire._airflow.context import window_from_context
         from airflow_provider_logfire.client.settings import parse_environments
         from airflow_provider_logfire.core.exporter import ExportPlan, export_window
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
         plan = ExportPlan(
-            sql=self.sql,
+            sql=self._bound_sql(),
             window=window_from_context(
                 context,
                 min_timestamp=self.min_timestamp,

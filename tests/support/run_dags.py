@@ -6,8 +6,8 @@ Used by the `run_dags` fixture (tests/conftest.py); executed as a script, never 
 
 SPEC: {"dags_folder": str, "runs": [{"dag_id": str, "logical_date": iso | null | "unset",
        "run_after": iso | null, "conf": {...}}]}
-OUT:  [{"dag_id", "run_id", "state", "tasks": {task_id: state}, "xcom": {task_id: value},
-        "rendered": {task_id: {field: value}}}]
+OUT:  [{"dag_id", "run_id", "state", "tasks": {task_id: state}, "tries": {task_id: try_number},
+        "xcom": {task_id: value}, "rendered": {task_id: {field: value}}}]
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def main(spec_path: str, out_path: str) -> None:
             "run_id": dag_run.run_id,
             "state": str(dag_run.state),
             "tasks": {},
+            "tries": {},
             "xcom": {},
             "rendered": {},
         }
@@ -67,6 +68,7 @@ def main(spec_path: str, out_path: str) -> None:
             for ti in dag_run.get_task_instances(session=session):
                 key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
                 entry["tasks"][key] = str(ti.state)
+                entry["tries"][key] = ti.try_number
                 rendered = RenderedTaskInstanceFields.get_templated_fields(ti, session=session)
                 if rendered:
                     entry["rendered"][key] = rendered

@@ -1,4 +1,5 @@
-"""LogfireQueryOperator's options: output formats, limits, time zones, environments, explicit bounds."""
+"""LogfireQueryOperator's options: output formats, limits, time zones, environments, explicit bounds,
+bound parameters."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from airflow_provider_logfire.operators.query import LogfireQueryOperator
     start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     tags=["logfire", "docs"],
+    params={"service": "checkout"},
 )
 def logfire_query_options():
     # --8<-- [start:rows]
@@ -82,6 +84,25 @@ def logfire_query_options():
         max_timestamp="{{ data_interval_end }}",
     )
     # --8<-- [end:bounds]
+
+    # --8<-- [start:parameters]
+    # Values are bound as SQL literals, never pasted in: a service name from a trigger's conf
+    # (`airflow dags trigger -c '{"service": "email-worker"}'`) cannot change the query.
+    LogfireQueryOperator(
+        task_id="errors_of_one_service",
+        sql="""
+            SELECT span_name, count(*) AS errors FROM records
+            WHERE service_name = %(service)s AND level >= %(min_level)s AND span_name NOT LIKE '%%health%%'
+            GROUP BY 1 ORDER BY 2 DESC
+        """,
+        parameters={"service": "{{ params.service }}", "min_level": 17},
+    )
+    LogfireQueryOperator(
+        task_id="errors_of_some_services",
+        sql="SELECT service_name, count(*) AS errors FROM records WHERE service_name IN %(services)s GROUP BY 1",
+        parameters={"services": ["checkout", "email-worker"]},  # a list binds as (a, b) for IN
+    )
+    # --8<-- [end:parameters]
 
 
 logfire_query_options()
