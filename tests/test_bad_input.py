@@ -1,16 +1,23 @@
 """Bad input, one case per test: each gets a specific message that says what to fix.
 
 Operators are executed directly with a task-context mapping against the local server, the way
-Airflow calls `execute`, so each message is checked exactly where a user would meet it.
+Airflow calls `execute`, so each message is checked exactly where a user would meet it. What no
+retry can fix reaches Airflow as `AirflowFailException` (so `retries` are not spent on it), with
+the original error's message and the original error chained: `fails_fast` checks both.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
+from airflow_provider_logfire._airflow.compat import AirflowFailException
 from airflow_provider_logfire.client import (
     ClientSettings,
     LogfireAuthError,
@@ -48,40 +55,52 @@ def logfire_conn(server, monkeypatch):
     )
 
 
+@contextmanager
+def fails_fast(error: type[Exception], match: str) -> Iterator[SimpleNamespace]:
+    """The block fails the task at once: `AirflowFailException` chaining an `error` matching `match`.
+
+    Yields a holder whose `value`, once the block has failed, is the chained error.
+    """
+    cause = SimpleNamespace(value=None)
+    with pytest.raises(AirflowFailException) as failed:
+        yield cause
+    cause.value = failed.value.__cause__
+    assert isinstance(cause.value, error), repr(cause.value)
+    assert re.search(match, str(cause.value)), str(cause.value)
+    assert str(failed.value) == f"{type(cause.value).__name__}: {cause.value}"
+
+
 def query(sql: str, **kwargs) -> LogfireQueryOperator:
     return LogfireQueryOperator(task_id="q", sql=sql, **kwargs)
 
 
 def test_invalid_sql_shows_the_servers_message(logfire_conn):
-    with pytest.raises(
-        LogfireQueryError,
-        match=r"Logfire query failed: SQL error: ParserError\(\"Expected: end of statement, found: FORM",
+    with fails_fast(
+        LogfireQueryError, r"Logfire query failed: SQL error: ParserError\(\"Expected: end of statement, found: FORM"
     ):
         query("SELECT * FORM records").execute(CONTEXT)
 
 
 def test_unknown_table_is_named(logfire_conn):
-    with pytest.raises(LogfireQueryError, match="table 'datafusion.public.spans' not found"):
+    with fails_fast(LogfireQueryError, "table 'datafusion.public.spans' not found"):
         query("SELECT * FROM spans").execute(CONTEXT)
 
 
 def test_empty_sql(logfire_conn):
-    with pytest.raises(LogfireConfigError, match="The SQL query is empty: give a SELECT statement"):
+    with fails_fast(LogfireConfigError, "The SQL query is empty: give a SELECT statement"):
         query("   ").execute(CONTEXT)
 
 
 def test_min_not_before_max(logfire_conn):
-    with pytest.raises(
-        WindowError, match=r"min_timestamp is 2026-11-27T00:00:00\+00:00 and max_timestamp is 2026-11-26"
+    with fails_fast(
+        WindowError, r"min_timestamp is 2026-11-27T00:00:00\+00:00 and max_timestamp is 2026-11-26"
     ):
         query("SELECT 1", min_timestamp="2026-11-27", max_timestamp="2026-11-26").execute(CONTEXT)
 
 
 def test_unparsable_templated_timestamp(logfire_conn):
     # What `{{ macros.ds_add(ds, -1) }}`-style templates give when they go wrong: prose, not a time.
-    with pytest.raises(
-        WindowError, match=r"min_timestamp='last tuesday' is not an ISO 8601 timestamp.*'2026-11-27'"
-    ):
+    with fails_fast(WindowError, r"min_timestamp='last tuesday' is not an ISO 8601 timestamp.*'2026-11-27'"):
         query("SELECT 1", min_timestamp="last tuesday", max_timestamp="2026-11-28").execute(CONTEXT)
 
 
@@ -128,9 +147,9 @@ def test_wrong_token_against_a_server(server, monkeypatch):
         "AIRFLOW_CONN_LOGFIRE_DEFAULT",
         json.dumps({"conn_type": "logfire", "host": server.url, "password": "pylf_v1_us_nottheone"}),
     )
-    with pytest.raises(
+    with fails_fast(
         LogfireAuthError,
-        match=r"refused the read token \(HTTP 401\) for http://127\.0\.0\.1:\d+ \(connection 'logfire_default'\)",
+        r"refused the read token \(HTTP 401\) for http://127\.0\.0\.1:\d+ \(connection 'logfire_default'\)",
     ) as info:
         query("SELECT 1").execute(CONTEXT)
     assert "nottheone" not in str(info.value)
@@ -138,7 +157,7 @@ def test_wrong_token_against_a_server(server, monkeypatch):
 
 def test_empty_token(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_LOGFIRE_DEFAULT", json.dumps({"conn_type": "logfire", "password": ""}))
-    with pytest.raises(LogfireConfigError, match="No Logfire read token in connection 'logfire_default'"):
+    with fails_fast(LogfireConfigError, "No Logfire read token in connection 'logfire_default'"):
         query("SELECT 1").execute(CONTEXT)
 
 
@@ -147,9 +166,9 @@ def test_plain_http_to_a_remote_host(monkeypatch):
         "AIRFLOW_CONN_LOGFIRE_DEFAULT",
         json.dumps({"conn_type": "logfire", "host": "http://logfire.internal:8080", "password": "t"}),
     )
-    with pytest.raises(
+    with fails_fast(
         LogfireConfigError,
-        match=r"Refusing to send the read token over plain HTTP to logfire\.internal.*allow_insecure_http",
+        r"Refusing to send the read token over plain HTTP to logfire\.internal.*allow_insecure_http",
     ):
         query("SELECT 1").execute(CONTEXT)
 
@@ -180,7 +199,7 @@ def test_unknown_compression():
 
 def test_zero_width_interval_names_the_fixes(logfire_conn):
     zero = {"data_interval_start": END, "data_interval_end": END, "logical_date": END}
-    with pytest.raises(WindowError, match="zero-width") as info:
+    with fails_fast(WindowError, "zero-width") as info:
         query("SELECT 1").execute(zero)
     for fix in ("CronDataIntervalTimetable", "window=timedelta(days=1)", "min_timestamp"):
         assert fix in str(info.value)
