@@ -76,7 +76,8 @@ def query(sql: str, **kwargs) -> LogfireQueryOperator:
 
 def test_invalid_sql_shows_the_servers_message(logfire_conn):
     with fails_fast(
-        LogfireQueryError, r"Logfire query failed: SQL error: ParserError\(\"Expected: end of statement, found: FORM"
+        LogfireQueryError,
+        r"Logfire query failed: SQL error: ParserError\(\"Expected: end of statement, found: FORM",
     ):
         query("SELECT * FORM records").execute(CONTEXT)
 
