@@ -124,7 +124,7 @@ def test_bad_sql_runs_once_and_fails_with_the_servers_message(
     with pytest.raises(LogfireQueryError) as server_said:
         _day(client, "SELECT no_such_column FROM records")
     reason = str(server_said.value.detail).splitlines()[0]
-    assert 'Referenced column "no_such_column" not found' in reason
+    assert "no_such_column" in reason  # the server names the column (DataFusion: "No field named ...")
     log = _ran_once_and_failed(fail_fast, "bad_sql")
     assert "AirflowFailException: LogfireQueryError: Logfire query failed: " + reason in log
     # The original error is chained, for whoever reads the traceback.

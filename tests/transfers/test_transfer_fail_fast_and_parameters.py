@@ -123,7 +123,7 @@ def _ran_once_and_failed(report: DagRunReport, task_id: str) -> str:
 def test_bad_sql_runs_once_with_the_servers_message(fail_fast: DagRunReport, out_dir: Path) -> None:
     log = _ran_once_and_failed(fail_fast, "bad_sql")
     assert "AirflowFailException: LogfireQueryError: Logfire query failed: " in log
-    assert 'Referenced column "no_such_column" not found' in log
+    assert "Schema error: No field named no_such_column." in log  # DataFusion's own message
     assert not (out_dir / "bad_sql.parquet").exists()
 
 
