@@ -87,7 +87,12 @@ def export_ours() -> None:
     from airflow_provider_logfire.client import LogfireClient
     from airflow_provider_logfire.core.exporter import export_window
     from airflow_provider_logfire.core.paging import ExportPlan, WindowExporter
-    from airflow_provider_logfire.core.planning import piece_sql, request_bounds
+    from airflow_provider_logfire.core.planning import (
+        bucket_count_sql,
+        choose_bucket,
+        piece_sql,
+        request_bounds,
+    )
     from airflow_provider_logfire.core.windows import TimeWindow
 
     start, end = _window()
@@ -106,15 +111,20 @@ def export_ours() -> None:
             progress_interval=3600,
         )
         elapsed = time.perf_counter() - started
-    requests = [
-        {
-            "sql": piece_sql(plan.sql, time_column=plan.time_column, piece=p),
-            "min": request_bounds(p)[0].isoformat(),
-            "max": request_bounds(p)[1].isoformat(),
-        }
-        for p in pieces
-    ]
-    Path(os.environ["BENCH_PIECES"]).write_text(json.dumps(requests))
+
+    def request(sql: str, window: TimeWindow) -> dict[str, str]:
+        low, high = request_bounds(window)
+        return {"sql": sql, "min": low.isoformat(), "max": high.isoformat()}
+
+    # The baselines make the same requests: the count query that plans, then every piece.
+    count_sql = bucket_count_sql(
+        plan.sql, time_column=plan.time_column, unit=choose_bucket(plan.window).unit, window=plan.window
+    )
+    work = {
+        "count": request(count_sql, plan.window),
+        "pieces": [request(piece_sql(plan.sql, time_column=plan.time_column, piece=p), p) for p in pieces],
+    }
+    Path(os.environ["BENCH_PIECES"]).write_text(json.dumps(work))
     emit(
         case="export_ours",
         rows=summary.rows,
@@ -127,8 +137,10 @@ def export_ours() -> None:
     )
 
 
-def _pieces() -> list[dict[str, str]]:
-    return json.loads(Path(os.environ["BENCH_PIECES"]).read_text())
+def _work() -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The count query and the pieces `export_ours` made, for the baselines to make too."""
+    work = json.loads(Path(os.environ["BENCH_PIECES"]).read_text())
+    return work["count"], work["pieces"]
 
 
 def export_official_sequential() -> None:
@@ -136,11 +148,17 @@ def export_official_sequential() -> None:
     import pyarrow.parquet as pq
     from logfire.query_client import LogfireQueryClient
 
-    pieces = _pieces()
+    count, pieces = _work()
     baseline = rss_mb()
     rows = 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, LogfireQueryClient(read_token=TOKEN, base_url=URL) as client:
+        client.query_json_rows(
+            count["sql"],
+            min_timestamp=datetime.fromisoformat(count["min"]),
+            max_timestamp=datetime.fromisoformat(count["max"]),
+            limit=10_000,
+        )
         writer = None
         for piece in pieces:
             table = client.query_arrow(
@@ -167,7 +185,7 @@ def floor_httpx_concurrent() -> None:
     """The floor: bare httpx downloads the same Arrow answers with the same concurrency, then drops them."""
     import httpx
 
-    pieces = _pieces()
+    count, pieces = _work()
     workers = int(os.environ.get("BENCH_CONCURRENCY", "4"))
     headers = {"Authorization": TOKEN, "Accept": "application/vnd.apache.arrow.stream"}
     with httpx.Client(base_url=URL, headers=headers, timeout=120) as client:
@@ -184,8 +202,9 @@ def floor_httpx_concurrent() -> None:
                 return sum(len(chunk) for chunk in response.iter_bytes())
 
         started = time.perf_counter()
+        total = fetch(count)  # the count query first, as the exporter plans with it
         with ThreadPoolExecutor(workers) as pool:
-            total = sum(pool.map(fetch, pieces))
+            total += sum(pool.map(fetch, pieces))
     emit(case="floor_httpx_concurrent", bytes=total, seconds=time.perf_counter() - started)
 
 
