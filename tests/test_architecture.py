@@ -32,7 +32,7 @@ MAY_IMPORT = {
     "local": {"client"},
     "dbapi": {"client"},
     "core": {"client", "writers"},
-    "_airflow": {"core"},
+    "_airflow": {"core", "dbapi"},
     "hooks": {"_airflow", "client", "core", "dbapi"},
     "triggers": {"_airflow", "client", "core", "hooks"},
     "operators": _ADAPTERS,

@@ -102,10 +102,11 @@ class LogfireQueryOperator(BaseOperator):
 
     def _query(self, context: Context) -> Any:
         from airflow_provider_logfire._airflow.context import window_from_context
+        from airflow_provider_logfire._airflow.parameters import bound_sql
         from airflow_provider_logfire.client.settings import parse_environments
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
-        sql = self._bound_sql()
+        sql = bound_sql(self.sql, self.parameters)
         window = window_from_context(
             context, min_timestamp=self.min_timestamp, max_timestamp=self.max_timestamp, window=self.window
         )
@@ -130,23 +131,6 @@ class LogfireQueryOperator(BaseOperator):
             names = [c["name"] for c in result["columns"]]
             return {name: [row.get(name) for row in result["rows"]] for name in names}
         return result["rows"]
-
-    def _bound_sql(self) -> str:
-        """`sql` with `parameters` bound as literals by the DB-API module's escaping (never `%`-formatting)."""
-        if self.parameters is None:
-            return self.sql
-        from airflow_provider_logfire.dbapi.exceptions import Error
-        from airflow_provider_logfire.dbapi.parameters import render_query
-
-        if not isinstance(self.parameters, Mapping):
-            raise LogfireConfigError(
-                "parameters must be a dict of values for %(name)s placeholders, "
-                f"not {type(self.parameters).__name__}"
-            )
-        try:
-            return render_query(self.sql, self.parameters)
-        except Error as exc:
-            raise LogfireConfigError(f"Cannot bind parameters into the SQL: {exc}") from exc
 
     def _check_truncation(self, rows: int) -> None:
         if rows < self.limit:

@@ -153,31 +153,15 @@ class LogfireToFileTransfer(BaseOperator):
         with failures_that_retries_cannot_fix():
             return self._export(context)
 
-    def _bound_sql(self) -> str:
-        """`sql` with `parameters` bound as literals by the DB-API module's escaping (never `%`-formatting)."""
-        if self.parameters is None:
-            return self.sql
-        from airflow_provider_logfire.dbapi.exceptions import Error
-        from airflow_provider_logfire.dbapi.parameters import render_query
-
-        if not isinstance(self.parameters, Mapping):
-            raise LogfireConfigError(
-                "parameters must be a dict of values for %(name)s placeholders, "
-                f"not {type(self.parameters).__name__}"
-            )
-        try:
-            return render_query(self.sql, self.parameters)
-        except Error as exc:
-            raise LogfireConfigError(f"Cannot bind parameters into the SQL: {exc}") from exc
-
     def _export(self, context: Context) -> dict[str, Any]:
         from airflow_provider_logfire._airflow.context import window_from_context
+        from airflow_provider_logfire._airflow.parameters import bound_sql
         from airflow_provider_logfire.client.settings import parse_environments
         from airflow_provider_logfire.core.exporter import ExportPlan, export_window
         from airflow_provider_logfire.hooks.logfire import LogfireHook
 
         plan = ExportPlan(
-            sql=self._bound_sql(),
+            sql=bound_sql(self.sql, self.parameters),
             window=window_from_context(
                 context,
                 min_timestamp=self.min_timestamp,
