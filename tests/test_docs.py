@@ -637,8 +637,10 @@ def test_quoted_messages_are_the_real_ones() -> None:
     unbound = LogfireQueryOperator(
         task_id="p", sql="SELECT 1 WHERE %(service)s IS NOT NULL", parameters={"servce": "checkout"}
     )
+    from airflow_provider_logfire._airflow.parameters import bound_sql
+
     with pytest.raises(LogfireConfigError) as missing_parameter:
-        unbound._bound_sql()
+        bound_sql(unbound.sql, unbound.parameters)
     messages.append(str(missing_parameter.value))
     from airflow_provider_logfire._airflow.compat import AirflowFailException
     from airflow_provider_logfire._airflow.failures import failures_that_retries_cannot_fix
