@@ -49,6 +49,12 @@ def _conn_fields() -> dict[str, Any]:
             "schema": {"type": ["boolean", "null"], "default": False},
             "description": "Plain http:// is only allowed to this machine unless this is set.",
         },
+        "ui_url": {
+            "label": labels["ui_url"],
+            "schema": {"type": ["string", "null"]},
+            "description": "Base URL of the Logfire web UI, for the operators' Logfire link. "
+            "Not needed for the US and EU regions; without it a self-hosted or local server gets no link.",
+        },
     }
 
 
@@ -89,6 +95,15 @@ def get_provider_info() -> dict[str, Any]:
                 "target-integration-name": "Local filesystem and object storage",
                 "python-module": "airflow_provider_logfire.transfers.logfire_to_file",
             },
+        ],
+        "extra-links": ["airflow_provider_logfire._airflow.links.LogfireLink"],
+        "asset-uris": [
+            {
+                "schemes": ["logfire"],
+                "handler": "airflow_provider_logfire._airflow.asset_uri.sanitize_uri",
+                "factory": "airflow_provider_logfire._airflow.asset_uri.create_asset",
+                "to_openlineage_converter": "airflow_provider_logfire._airflow.asset_uri.convert_asset_to_openlineage",
+            }
         ],
         "connection-types": [
             {

@@ -19,6 +19,7 @@ ALLOWED = {
     "airflow_provider_logfire",
     "airflow_provider_logfire._airflow",
     "airflow_provider_logfire._airflow.compat",
+    "airflow_provider_logfire._airflow.links",  # the operators' extra link class (no I/O)
     "airflow_provider_logfire.client",
     "airflow_provider_logfire.exceptions",
     "airflow_provider_logfire.client.retry",

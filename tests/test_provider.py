@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-EXPECTED_EXTRAS = {"region", "api_version", "timeout", "environment", "allow_insecure_http"}
+EXPECTED_EXTRAS = {"region", "api_version", "timeout", "environment", "allow_insecure_http", "ui_url"}
 
 
 def test_providers_manager_resolves_the_logfire_connection_type():
@@ -90,3 +90,15 @@ def test_airflow_3_0_and_3_1_widgets_cover_every_conn_field():
     declared = get_provider_info()["connection-types"][0]
     widgets = LogfireHook.get_connection_form_widgets()
     assert set(widgets) == set(declared["conn-fields"])
+
+
+def test_providers_manager_registers_the_logfire_link_and_asset_scheme():
+    """The "Logfire" link is known to Airflow (so serialized DAGs keep it) and so is `logfire://`."""
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    assert "airflow_provider_logfire._airflow.links.LogfireLink" in manager.extra_links_class_names
+    manager.initialize_providers_asset_uri_resources()
+    assert "logfire" in manager.asset_uri_handlers
+    assert "logfire" in manager.asset_to_openlineage_converters
+    assert "logfire" in manager.asset_factories

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 try:
     from airflow.sdk import BaseHook, BaseOperator, BaseSensorOperator
 except ImportError:  # pragma: no cover - Airflow 3.0
     from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
     from airflow.models import BaseOperator  # type: ignore[no-redef]
     from airflow.sensors.base import BaseSensorOperator  # type: ignore[no-redef]
+
+try:
+    from airflow.sdk.bases.operatorlink import BaseOperatorLink
+except ImportError:  # pragma: no cover - Airflow 3.0
+    from airflow.models.baseoperatorlink import BaseOperatorLink  # type: ignore[no-redef]
 
 try:
     from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
@@ -24,6 +31,15 @@ except ImportError:  # pragma: no cover - Airflow 3.0
     from airflow.configuration import conf  # type: ignore[no-redef]
 
 
+def xcom_backend() -> Any:
+    """The task SDK's XCom class (the configured backend), imported only when a link is read."""
+    try:
+        from airflow.sdk.execution_time.xcom import XCom
+    except ImportError:  # pragma: no cover - Airflow 3.0
+        from airflow.models.xcom import XCom  # type: ignore[no-redef]
+    return XCom
+
+
 def default_deferrable() -> bool:
     """`[operators] default_deferrable`, the switch Airflow users expect deferrable operators to honour."""
     return conf.getboolean("operators", "default_deferrable", fallback=False)
@@ -35,7 +51,9 @@ __all__ = [
     "AirflowSkipException",
     "BaseHook",
     "BaseOperator",
+    "BaseOperatorLink",
     "BaseSensorOperator",
     "conf",
     "default_deferrable",
+    "xcom_backend",
 ]

@@ -12,6 +12,7 @@ CONN_FIELD_LABELS = {
     "timeout": "Request timeout (seconds)",
     "environment": "Default deployment environment(s)",
     "allow_insecure_http": "Allow plain HTTP to a non-local host",
+    "ui_url": "Web UI URL (self-hosted, for links)",
 }
 RELABELING = {"password": "Read token", "host": "Base URL (self-hosted or local, optional)"}
 HIDDEN_FIELDS = ["login", "schema", "port"]
@@ -22,4 +23,5 @@ PLACEHOLDERS = {
     "api_version": "v2",
     "timeout": "60",
     "environment": "prod, staging",
+    "ui_url": "https://logfire.example.com",
 }

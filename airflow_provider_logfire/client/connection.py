@@ -6,8 +6,9 @@ makes it testable without a metadata database or secrets backend.
 
 Fields: the read token is the password, an optional base URL is the host, and the extras are
 `region` (auto/us/eu), `api_version` (v2/v1), `timeout` (seconds), `environment` (default
-deployment environment(s), comma-separated) and `allow_insecure_http`. Each extra may also be
-stored as `extra__logfire__<name>`, as Airflow's older connection forms save them.
+deployment environment(s), comma-separated), `allow_insecure_http` and `ui_url` (the web UI of a
+self-hosted deployment, for links only: `ui_url_from_extra`). Each extra may also be stored as
+`extra__logfire__<name>`, as Airflow's older connection forms save them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_logfire.client.settings import DEFAULT_TIMEOUT, ClientSettings, parse_environments
+from airflow_provider_logfire.client.settings import (
+    DEFAULT_TIMEOUT,
+    ClientSettings,
+    normalize_base_url,
+    parse_environments,
+)
 from airflow_provider_logfire.exceptions import LogfireConfigError
 
 #: The prefix Airflow's older connection forms give to a provider's extra fields.
@@ -34,11 +40,9 @@ def settings_from_connection(
 
     Errors name the connection, so that a user with many connections knows which one to fix.
     """
-    extras = extra or {}
 
     def read(name: str, default: Any = None) -> Any:
-        value = extras.get(name, extras.get(f"{FORM_EXTRA_PREFIX}{name}"))
-        return default if value is None or value == "" else value
+        return _read_extra(extra, name, default)
 
     raw_timeout = read("timeout", DEFAULT_TIMEOUT)
     try:
@@ -57,6 +61,26 @@ def settings_from_connection(
         allow_insecure_http=parse_bool(read("allow_insecure_http", False)),
         source=f"connection '{conn_id}'",
     )
+
+
+def ui_url_from_extra(conn_id: str, extra: Mapping[str, Any] | None) -> str | None:
+    """The connection's `ui_url` extra (the web UI's base URL), checked, or None when not set.
+
+    Links only: no request goes there, so the token's plain-HTTP rule does not apply.
+    """
+    value = _read_extra(extra, "ui_url")
+    if value is None:
+        return None
+    try:
+        return normalize_base_url(str(value))
+    except LogfireConfigError as exc:
+        raise LogfireConfigError(f"The ui_url extra of connection '{conn_id}': {exc}") from None
+
+
+def _read_extra(extra: Mapping[str, Any] | None, name: str, default: Any = None) -> Any:
+    extras = extra or {}
+    value = extras.get(name, extras.get(f"{FORM_EXTRA_PREFIX}{name}"))
+    return default if value is None or value == "" else value
 
 
 def parse_bool(value: Any) -> bool:

@@ -65,6 +65,8 @@ class ExportSummary:
     #: For a file set: its root folder and its `_SUCCESS` manifest.
     root: str | None = None
     manifest: str | None = None
+    #: The query's columns as `(name, Arrow type)`, for lineage; not part of the XCom.
+    columns: tuple[tuple[str, str], ...] = ()
 
     def as_xcom(self) -> dict[str, Any]:
         """The documented XCom: `path` (the file, or a set's root), `files`, counts, the window."""
@@ -145,13 +147,27 @@ class _ExportJob:
         self.policy = policy
         self.on_empty = on_empty
         self.progress_interval = progress_interval
+        #: The schema of the first batch fetched: the columns the summary reports.
+        self.schema: pa.Schema | None = None
+
+    def noting_schema(self, sink: Any) -> Any:
+        """`sink`, remembering the schema of the first batch it is given."""
+
+        def noted(batch: pa.RecordBatch) -> None:
+            if self.schema is None:
+                self.schema = batch.schema
+            sink(batch)
+
+        return noted
 
     def summary(self, files: tuple[str, ...], **counts: Any) -> ExportSummary:
+        columns = tuple((f.name, str(f.type)) for f in self.schema) if self.schema is not None else ()
         return ExportSummary(
             files=files,
             format=self.resolved.name,
             compression=self.resolved.compression,
             window=self.plan.window,
+            columns=columns,
             **{"rows": 0, "requests": 0, "bytes": 0, **counts},
         )
 
@@ -184,7 +200,8 @@ class _ExportJob:
             writer.write_batch(batch)
 
         try:
-            stats = WindowExporter(self.client, self.plan, progress_interval=self.progress_interval).run(sink)
+            exporter = WindowExporter(self.client, self.plan, progress_interval=self.progress_interval)
+            stats = exporter.run(self.noting_schema(sink))
             if writer is None:
                 if self.on_empty != "write":
                     return self._empty(stats, (shown,))
@@ -231,7 +248,7 @@ class _ExportJob:
         )
         try:
             stats = WindowExporter(self.client, self.plan, progress_interval=self.progress_interval).run(
-                writer.write_batch
+                self.noting_schema(writer.write_batch)
             )
             if not stats.rows and self.on_empty != "write":
                 writer.abort()

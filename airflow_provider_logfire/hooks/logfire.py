@@ -2,7 +2,11 @@
 
 The connection holds the read token (password), an optional base URL (host) for self-hosted or
 local servers, and extras: `region` (auto/us/eu), `api_version` (v2/v1), `timeout` (seconds),
-`environment` (default deployment environment(s), comma-separated) and `allow_insecure_http`.
+`environment` (default deployment environment(s), comma-separated), `allow_insecure_http` and
+`ui_url` (the web UI of a self-hosted server, for the operators' Logfire link).
+
+Its queries are reported to Airflow's hook-lineage collector (`_airflow.hook_lineage`), and
+`get_project()` names the project for lineage and links.
 
 It is also a common-sql `DbApiHook`: `get_conn()` is a PEP 249 connection (see `dbapi`), so
 `SQLExecuteQueryOperator`, `SqlSensor`, `get_records`, `get_first` and `get_df` work with a
@@ -29,7 +33,9 @@ from airflow_provider_logfire._airflow.connection_form import (
     PLACEHOLDERS,
     RELABELING,
 )
+from airflow_provider_logfire._airflow.hook_lineage import report_read
 from airflow_provider_logfire.client.connection import settings_from_connection as connection_settings
+from airflow_provider_logfire.client.connection import ui_url_from_extra
 from airflow_provider_logfire.client.settings import (
     MAX_LIMIT,
     ClientSettings,
@@ -45,6 +51,7 @@ if TYPE_CHECKING:
         ReadTokenInfo,
         RowQueryResults,
     )
+    from airflow_provider_logfire.client.project import LogfireProject
     from airflow_provider_logfire.dbapi import Connection as DbApiConnection
 
 
@@ -108,6 +115,8 @@ class LogfireHook(DbApiHook):
         self.max_timestamp = max_timestamp
         self.window = window
         self.limit = limit
+        self._project: LogfireProject | None = None
+        self._project_named = False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(logfire_conn_id={self.logfire_conn_id!r})"
@@ -180,6 +189,34 @@ class LogfireHook(DbApiHook):
 
         return AsyncLogfireClient(await self.aget_settings())
 
+    def get_project(self, *, names: bool = True) -> LogfireProject:
+        """The connection's project: its lineage namespace and its page in the Logfire web UI.
+
+        With `names` (the default) the token's `read-token-info` is asked once per hook for the
+        organization and project; if that fails, the failure is logged and the names stay unknown
+        (the namespace is then `logfire://<host>`, and there is no UI link). `names=False` makes
+        no request, for callers that first check whether a UI is known at all.
+        """
+        from airflow_provider_logfire.client import LogfireClient, LogfireError
+        from airflow_provider_logfire.client.project import LogfireProject
+
+        if self._project is not None and (self._project_named or not names):
+            return self._project
+        conn = self.get_connection(self.logfire_conn_id)
+        settings = self.settings_from_connection(conn)
+        info = None
+        if names:
+            try:
+                with LogfireClient(settings) as client:
+                    info = client.info()
+            except LogfireError as exc:
+                log.warning("Could not read the token's organization and project (%s)", exc)
+        self._project = LogfireProject.of(
+            settings, info, ui_url=ui_url_from_extra(self.logfire_conn_id, conn.extra_dejson)
+        )
+        self._project_named = names
+        return self._project
+
     # -- queries (one request each; each opens and closes its own client) -------------------------
 
     def info(self) -> ReadTokenInfo:
@@ -190,27 +227,40 @@ class LogfireHook(DbApiHook):
     def query_json(self, sql: str, **query: Any) -> ColumnQueryResults:
         """Column-oriented JSON results. Keyword arguments as `LogfireClient.query_json`."""
         with self.get_client() as client:
-            return client.query_json(sql, **query)
+            result = client.query_json(sql, **query)
+        columns = result["columns"]
+        report_read(self, sql, row_count=len(columns[0]["values"]) if columns else 0)
+        return result
 
     def query_json_rows(self, sql: str, **query: Any) -> RowQueryResults:
         """Row-oriented JSON results. Keyword arguments as `LogfireClient.query_json_rows`."""
         with self.get_client() as client:
-            return client.query_json_rows(sql, **query)
+            result = client.query_json_rows(sql, **query)
+        report_read(self, sql, row_count=len(result["rows"]))
+        return result
 
     def query_arrow(self, sql: str, **query: Any) -> pa.Table:
         """Results as a `pyarrow.Table`."""
         with self.get_client() as client:
-            return client.query_arrow(sql, **query)
+            table = client.query_arrow(sql, **query)
+        report_read(self, sql, row_count=table.num_rows)
+        return table
 
     def query_csv(self, sql: str, **query: Any) -> str:
         """Results as CSV text."""
         with self.get_client() as client:
-            return client.query_csv(sql, **query)
+            text = client.query_csv(sql, **query)
+        report_read(self, sql)
+        return text
 
     def iter_batches(self, sql: str, **query: Any) -> Iterator[pa.RecordBatch]:
         """Arrow record batches, yielded while the response still arrives."""
+        rows = 0
         with self.get_client() as client:
-            yield from client.iter_batches(sql, **query)
+            for batch in client.iter_batches(sql, **query):
+                rows += batch.num_rows
+                yield batch
+        report_read(self, sql, row_count=rows)
 
     def get_df(
         self,
@@ -315,4 +365,5 @@ class LogfireHook(DbApiHook):
             "timeout": text("timeout"),
             "environment": text("environment"),
             "allow_insecure_http": BooleanField(lazy_gettext(CONN_FIELD_LABELS["allow_insecure_http"])),
+            "ui_url": text("ui_url"),
         }

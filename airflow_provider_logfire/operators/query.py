@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_logfire._airflow.compat import AirflowException, BaseOperator
+from airflow_provider_logfire._airflow.links import LogfireLink
 from airflow_provider_logfire.client.settings import MAX_LIMIT
 from airflow_provider_logfire.exceptions import LogfireConfigError
 
@@ -55,6 +56,8 @@ class LogfireQueryOperator(BaseOperator):
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql", "parameters": "json"}
     ui_color = "#f5e1fd"
+    #: "Logfire": the project's live view over the task's window (see the lineage and links guide).
+    operator_extra_links = (LogfireLink(),)
 
     def __init__(
         self,
@@ -102,6 +105,8 @@ class LogfireQueryOperator(BaseOperator):
 
     def _query(self, context: Context) -> Any:
         from airflow_provider_logfire._airflow.context import window_from_context
+        from airflow_provider_logfire._airflow.lineage import RunFacts, remember_run
+        from airflow_provider_logfire._airflow.links import persist_logfire_link
         from airflow_provider_logfire._airflow.parameters import bound_sql
         from airflow_provider_logfire.client.settings import parse_environments
         from airflow_provider_logfire.hooks.logfire import LogfireHook
@@ -119,18 +124,41 @@ class LogfireQueryOperator(BaseOperator):
             "timezone": self.timezone,
         }
         hook = LogfireHook(logfire_conn_id=self.logfire_conn_id)
+        persist_logfire_link(context, hook, window, query["environment"])
+
+        def remember(rows: int) -> None:
+            facts = RunFacts(window, sql, query["environment"], self.timezone, rows=rows, hook=hook)
+            remember_run(self, facts)
+
         if self.output_format == "csv":
             text = hook.query_csv(sql, **query)
             # Count records, not lines: quoted values (stack traces) hold newlines.
-            self._check_truncation(max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0))
+            rows = max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0)
+            remember(rows)
+            self._check_truncation(rows)
             return text
         result = hook.query_json_rows(sql, **query)
+        remember(len(result["rows"]))
         self._check_truncation(len(result["rows"]))
         self.log.info("Logfire returned %d row(s)", len(result["rows"]))
         if self.output_format == "columns":
             names = [c["name"] for c in result["columns"]]
             return {name: [row.get(name) for row in result["rows"]] for name in names}
         return result["rows"]
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        """OpenLineage START: the Logfire tables the SQL reads, the SQL, the window."""
+        from airflow_provider_logfire._airflow.lineage import query_lineage
+        from airflow_provider_logfire.hooks.logfire import LogfireHook
+
+        return query_lineage(self, LogfireHook(logfire_conn_id=self.logfire_conn_id))
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage COMPLETE: as START, with the result's row count."""
+        from airflow_provider_logfire._airflow.lineage import query_lineage
+        from airflow_provider_logfire.hooks.logfire import LogfireHook
+
+        return query_lineage(self, LogfireHook(logfire_conn_id=self.logfire_conn_id), complete=True)
 
     def _check_truncation(self, rows: int) -> None:
         if rows < self.limit:

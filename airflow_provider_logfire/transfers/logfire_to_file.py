@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_logfire._airflow.compat import BaseOperator
+from airflow_provider_logfire._airflow.links import LogfireLink
 from airflow_provider_logfire.exceptions import LogfireConfigError
 
 if TYPE_CHECKING:
@@ -76,6 +77,8 @@ class LogfireToFileTransfer(BaseOperator):
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql", "parameters": "json"}
     ui_color = "#f5e1fd"
+    #: "Logfire": the project's live view over the task's window (see the lineage and links guide).
+    operator_extra_links = (LogfireLink(),)
 
     def __init__(
         self,
@@ -155,6 +158,8 @@ class LogfireToFileTransfer(BaseOperator):
 
     def _export(self, context: Context) -> dict[str, Any]:
         from airflow_provider_logfire._airflow.context import window_from_context
+        from airflow_provider_logfire._airflow.lineage import RunFacts, remember_run
+        from airflow_provider_logfire._airflow.links import persist_logfire_link
         from airflow_provider_logfire._airflow.parameters import bound_sql
         from airflow_provider_logfire.client.settings import parse_environments
         from airflow_provider_logfire.core.exporter import ExportPlan, export_window
@@ -172,7 +177,9 @@ class LogfireToFileTransfer(BaseOperator):
             environment=parse_environments(self.environment),
             max_concurrency=self.max_concurrency,
         )
-        with LogfireHook(logfire_conn_id=self.logfire_conn_id).get_client() as client:
+        hook = LogfireHook(logfire_conn_id=self.logfire_conn_id)
+        persist_logfire_link(context, hook, plan.window, plan.environment)
+        with hook.get_client() as client:
             summary = export_window(
                 client,
                 plan,
@@ -184,8 +191,37 @@ class LogfireToFileTransfer(BaseOperator):
                 partition_by=self.partition_by,
                 on_empty=self.on_empty,
             )
+        xcom = summary.as_xcom()
+        remember_run(
+            self,
+            RunFacts(
+                plan.window, plan.sql, plan.environment, summary=xcom, columns=summary.columns, hook=hook
+            ),
+        )
         if summary.empty:
             from airflow_provider_logfire._airflow.compat import AirflowSkipException
 
             raise AirflowSkipException(f"No rows in {plan.window} and on_empty='skip': nothing was written")
-        return summary.as_xcom()
+        return xcom
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        """OpenLineage START: the Logfire tables the SQL reads, the destination, the SQL, the window."""
+        return self._lineage(complete=False)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage COMPLETE: as START, with the exported columns and rows, bytes and files."""
+        return self._lineage(complete=True)
+
+    def _lineage(self, *, complete: bool) -> Any:
+        from airflow_provider_logfire._airflow.lineage import export_lineage
+        from airflow_provider_logfire.hooks.logfire import LogfireHook
+        from airflow_provider_logfire.writers.layout import SetLayout
+
+        destination = str(self.destination)
+        layout = SetLayout.of(
+            destination.rpartition("/")[2],
+            partition_by=self.partition_by,
+            max_rows_per_file=self.max_rows_per_file,
+        )
+        hook = LogfireHook(logfire_conn_id=self.logfire_conn_id)
+        return export_lineage(self, hook, destination, is_set=layout.is_set, complete=complete)
