@@ -43,17 +43,17 @@ def persist_logfire_link(
 ) -> str | None:
     """Find the task's Logfire URL and keep it for `LogfireLink`; never fails the task.
 
-    `hook` is the task's `LogfireHook` (its project lookup is shared with lineage). Returns the
-    URL, or None when the connection's deployment has no known UI or the project is unknown.
+    `hook` is the task's `LogfireHook` (its project lookup is shared with lineage); no request is
+    made when the connection's deployment has no known UI. Keeps `""` when there is no link (so
+    that `get_link` finds an answer) and returns the URL or None.
     """
+    url = None
     try:
-        project = hook.get_project(need_names=hook.has_ui())
-        url = project.live_view_url(window.start, window.end, environments)
+        if hook.get_project(names=False).ui_base_url is None:
+            log.info("No Logfire link: the connection's server has no known web UI (see the ui_url extra)")
+        else:
+            url = hook.get_project().live_view_url(window.start, window.end, environments)
     except Exception as exc:  # a link is a convenience: the query itself reports real errors
         log.warning("No Logfire link for this task: %s", exc)
-        return None
-    if url is None:
-        log.debug("No Logfire link: the connection's server has no known web UI (set the ui_url extra)")
-        return None
-    context["ti"].xcom_push(key=UI_URL_XCOM_KEY, value=url)
+    context["ti"].xcom_push(key=UI_URL_XCOM_KEY, value=url or "")
     return url
