@@ -55,5 +55,7 @@ def persist_logfire_link(
             url = hook.get_project().live_view_url(window.start, window.end, environments)
     except Exception as exc:  # a link is a convenience: the query itself reports real errors
         log.warning("No Logfire link for this task: %s", exc)
-    context["ti"].xcom_push(key=UI_URL_XCOM_KEY, value=url or "")
+    ti = context.get("ti")
+    if ti is not None:  # None: `execute` called by hand, with a context of only a window
+        ti.xcom_push(key=UI_URL_XCOM_KEY, value=url or "")
     return url
