@@ -14,6 +14,7 @@ object (`hook.get_project()`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -91,9 +92,12 @@ class RunFacts:
     hook: Any = None
 
 
-def remember_run(operator: Any, facts: RunFacts) -> None:
-    """Keep what the run did for `get_openlineage_facets_on_complete` (called by `execute`)."""
-    operator._logfire_run_facts = facts
+def remember_run(operator: Any, facts: RunFacts, **more: Any) -> None:
+    """Keep what the run did for `get_openlineage_facets_on_complete` (called by `execute`).
+
+    `more` are further `RunFacts` fields (e.g. `columns`), for brevity at the call site.
+    """
+    operator._logfire_run_facts = dataclasses.replace(facts, **more) if more else facts
 
 
 def query_lineage(operator: Any, hook: Any, *, complete: bool = False) -> Any:

@@ -191,18 +191,13 @@ class LogfireToFileTransfer(BaseOperator):
                 partition_by=self.partition_by,
                 on_empty=self.on_empty,
             )
-        xcom = summary.as_xcom()
-        remember_run(
-            self,
-            RunFacts(
-                plan.window, plan.sql, plan.environment, summary=xcom, columns=summary.columns, hook=hook
-            ),
-        )
+        facts = RunFacts(plan.window, plan.sql, plan.environment, summary=summary.as_xcom(), hook=hook)
+        remember_run(self, facts, columns=summary.columns)
         if summary.empty:
             from airflow_provider_logfire._airflow.compat import AirflowSkipException
 
             raise AirflowSkipException(f"No rows in {plan.window} and on_empty='skip': nothing was written")
-        return xcom
+        return summary.as_xcom()
 
     def get_openlineage_facets_on_start(self) -> Any:
         """OpenLineage START: the Logfire tables the SQL reads, the destination, the SQL, the window."""
