@@ -99,6 +99,9 @@ def test_providers_manager_registers_the_logfire_link_and_asset_scheme():
     manager = ProvidersManager()
     assert "airflow_provider_logfire._airflow.links.LogfireLink" in manager.extra_links_class_names
     manager.initialize_providers_asset_uri_resources()
-    assert "logfire" in manager.asset_uri_handlers
     assert "logfire" in manager.asset_to_openlineage_converters
-    assert "logfire" in manager.asset_factories
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    runtime = ProvidersManagerTaskRuntime()
+    assert "logfire" in runtime.asset_uri_handlers
+    assert "logfire" in runtime.asset_factories
