@@ -43,11 +43,16 @@ class NewDataBatch:
     newest_created_at: datetime | None
     newest_timestamp: datetime | None
 
-    def payload(self, *, since: datetime | None, table: str) -> dict[str, Any]:
-        """The trigger event's payload (JSON-small; it becomes the asset event's `extra`)."""
+    def payload(self, *, since: datetime | None, table: str, min_timestamp: datetime) -> dict[str, Any]:
+        """The trigger event's payload (JSON-small; it becomes the asset event's `extra["payload"]`).
+
+        `min_timestamp` is the API bound the poll used: with it and the two insert times a
+        consumer can read back exactly the rows of the batch.
+        """
         return {
             "table": table,
             "count": self.count,
+            "min_timestamp": _iso(min_timestamp),
             "since_created_at": since.isoformat() if since is not None else None,
             "newest_created_at": _iso(self.newest_created_at),
             f"newest_{TIME_COLUMNS[table]}": _iso(self.newest_timestamp),

@@ -33,8 +33,8 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 
 class LogfireNewDataTrigger(BaseEventTrigger):
-    """Fire `{"table", "count", "since_created_at", "newest_created_at", "newest_<time column>"}` once
-    per batch of new rows of `table` matching `where`.
+    """Fire `{"table", "count", "min_timestamp", "since_created_at", "newest_created_at",
+    "newest_<time column>"}` once per batch of new rows of `table` matching `where`.
 
     A new watcher first records the newest matching row as its starting point and fires nothing;
     after that every poll that finds rows inserted since the last batch fires one event. Rate
@@ -140,7 +140,9 @@ class LogfireNewDataTrigger(BaseEventTrigger):
                         cursor = batch.newest_created_at
                     elif batch.count:
                         self.log.info("%d new row(s) in %s since %s", batch.count, self.table, cursor)
-                        yield TriggerEvent(batch.payload(since=cursor, table=self.table))
+                        yield TriggerEvent(
+                            batch.payload(since=cursor, table=self.table, min_timestamp=query.min_timestamp)
+                        )
                         cursor = batch.newest_created_at
                         await self._save_cursor(cursor)
                     self._cursor = cursor

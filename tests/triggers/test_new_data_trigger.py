@@ -148,6 +148,9 @@ def test_fires_once_per_new_batch_of_matching_telemetry(server: LocalServer) -> 
     assert second["since_created_at"] == first["newest_created_at"]
     assert first["newest_created_at"] < second["newest_created_at"]
     assert first["newest_start_timestamp"] is not None
+    assert datetime.fromisoformat(first["min_timestamp"]) < datetime.fromisoformat(
+        first["newest_start_timestamp"]
+    )
 
 
 def test_settle_holds_a_batch_back_until_it_is_old_enough(server: LocalServer) -> None:
