@@ -111,7 +111,7 @@ def test_example_dags_run_end_to_end(run_dags, tmp_path):
     # The asset pair and the watcher DAG, as dag.test() runs them: no triggering events there (the
     # chain itself runs in tests/transfers/test_transfer_assets.py and the e2e run).
     errors = runs["logfire_asset_export"].xcom["export_errors"]
-    assert errors["rows"] == last_hour_errors > 0
+    assert errors["rows"] == last_hour_errors  # the demo's night hour may have none: a file with the columns
     assert errors["files"] == [str(export_root / "errors" / "date=2026-11-26" / "hour=23" / "errors.parquet")]
     assert pq.read_metadata(errors["files"][0]).num_rows == last_hour_errors
     assert runs["logfire_asset_consumer"].xcom["count_exported_rows"]["events"] == 0
