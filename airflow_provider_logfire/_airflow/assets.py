@@ -47,9 +47,9 @@ def record_export_events(
     from airflow.sdk import Asset
 
     assets = [outlet for outlet in outlets if isinstance(outlet, Asset)]
-    if not assets:
+    events = context.get("outlet_events")
+    if not assets or events is None:  # None: `execute` called with a hand-made context
         return 0
-    events = context["outlet_events"]
     extra = export_event_extra(summary)
     for asset in assets:
         events[asset].extra.update(extra)
