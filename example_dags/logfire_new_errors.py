@@ -51,7 +51,7 @@ def logfire_new_errors():
             rows = hook.query_json_rows(
                 f"SELECT message, count(*) AS n FROM records WHERE {CHECKOUT_ERRORS_SQL} {since}"
                 f"AND created_at <= '{batch['newest_created_at']}' GROUP BY message ORDER BY n DESC",
-                min_timestamp=batch["min_timestamp"],  # the bound the watcher's poll used
+                min_timestamp=datetime.fromisoformat(batch["min_timestamp"]),  # the poll's own bound
                 limit=100,
             )["rows"]
             for row in rows:

@@ -262,3 +262,34 @@ def test_constructing_it_in_a_dag_file_loads_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_example_dags_task_reads_back_exactly_the_batch_that_fired(server: LocalServer) -> None:
+    """`example_dags/logfire_new_errors.py`'s task, given the asset event a real firing makes."""
+    import importlib.util
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    path = Path(__file__).resolve().parents[2] / "example_dags" / "logfire_new_errors.py"
+    spec = importlib.util.spec_from_file_location("logfire_new_errors_example", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+
+    load_rows(server, "checkout", [17], created_at=datetime.now(timezone.utc) - timedelta(hours=1))
+
+    async def scenario() -> dict[str, Any]:
+        trigger = LogfireNewDataTrigger(where=example.CHECKOUT_ERRORS_SQL, poll_interval=0.1, settle=0)
+        async with Watching(trigger) as watching:
+            await watching.until(lambda: watching.trigger._cursor is not None)
+            load_rows(server, "checkout", [17, 17, 9])
+            load_rows(server, "shop", [17])
+            await watching.until(lambda: len(watching.events) == 1)
+            return watching.events[0]
+
+    payload = asyncio.run(asyncio.wait_for(scenario(), 60))
+    event = SimpleNamespace(extra={"from_trigger": True, "payload": payload})  # as Airflow stores it
+    task = example.logfire_new_errors().get_task("summarise_new_errors")
+    summary = task.python_callable(triggering_asset_events={example.CHECKOUT_ERRORS: [event]})
+    # The two new checkout errors: not the old one, the info row or the other service's error.
+    assert (summary["batches"], summary["errors"], sum(summary["messages"].values())) == (1, 2, 2)
