@@ -86,7 +86,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": INTEGRATION,
-                "python-modules": ["airflow_provider_logfire.triggers.data_available"],
+                "python-modules": [
+                    "airflow_provider_logfire.triggers.data_available",
+                    "airflow_provider_logfire.triggers.new_data",
+                ],
             },
         ],
         "transfers": [

@@ -410,12 +410,14 @@ def _public_classes():
     from airflow_provider_logfire.sensors.data_available import LogfireDataAvailableSensor
     from airflow_provider_logfire.transfers.logfire_to_file import LogfireToFileTransfer
     from airflow_provider_logfire.triggers.data_available import LogfireDataAvailableTrigger
+    from airflow_provider_logfire.triggers.new_data import LogfireNewDataTrigger
 
     return [
         (LogfireQueryOperator, "reference/query-operator.md"),
         (LogfireToFileTransfer, "reference/transfer.md"),
         (LogfireDataAvailableSensor, "reference/sensor.md"),
         (LogfireDataAvailableTrigger, "reference/sensor.md"),
+        (LogfireNewDataTrigger, "reference/new-data-trigger.md"),
         (LogfireHook, "reference/hook.md"),
     ]
 

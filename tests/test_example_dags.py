@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from airflow_provider_logfire.client import LogfireClient
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import run_local_server
 
@@ -61,6 +62,12 @@ def test_example_dags_run_end_to_end(run_dags, tmp_path):
                 "LOGFIRE_EXPORT_ROOT": str(export_root),
             },
         )
+        with LogfireClient.from_token(TOKEN, base_url=server.url) as client:
+            last_hour_errors = client.query_json_rows(
+                "SELECT count(*) AS n FROM records WHERE level >= 17",
+                min_timestamp=DAY_END - timedelta(hours=1),
+                max_timestamp=DAY_END,
+            )["rows"][0]["n"]
     runs = {r.dag_id: r for r in reports}
     for report in reports:
         assert report.state == "success", (report.dag_id, report.tasks, report.log[-4000:])
@@ -100,3 +107,16 @@ def test_example_dags_run_end_to_end(run_dags, tmp_path):
     assert templated.rendered["errors_by_route"]["environment"] == "prod"
     assert isinstance(templated.xcom["errors_by_route"], list)
     assert len(templated.xcom["slowest_spans"]) == 20
+
+    # The asset pair and the watcher DAG, as dag.test() runs them: no triggering events there (the
+    # chain itself runs in tests/transfers/test_transfer_assets.py and the e2e run).
+    errors = runs["logfire_asset_export"].xcom["export_errors"]
+    assert errors["rows"] == last_hour_errors  # the demo's night hour may have none: a file with the columns
+    assert errors["files"] == [str(export_root / "errors" / "date=2026-11-26" / "hour=23" / "errors.parquet")]
+    assert pq.read_metadata(errors["files"][0]).num_rows == last_hour_errors
+    assert runs["logfire_asset_consumer"].xcom["count_exported_rows"]["events"] == 0
+    assert runs["logfire_new_errors"].xcom["summarise_new_errors"] == {
+        "batches": 0,
+        "errors": 0,
+        "messages": {},
+    }

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_logfire.core.planning import BOUND_PADDING, quote_identifier, timestamp_literal
+from airflow_provider_logfire.core.window_sql import WINDOWED_TABLES as TIME_COLUMNS
 from airflow_provider_logfire.core.windows import TimeWindow
 from airflow_provider_logfire.exceptions import LogfireConfigError
 
-TIME_COLUMNS = {"records": "start_timestamp", "metrics": "recorded_timestamp"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

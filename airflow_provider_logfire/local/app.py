@@ -15,13 +15,14 @@ DataFusion's plan); with any other format it is a 422. v2 `include_schema: false
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from starlette.applications import Starlette
@@ -71,14 +72,21 @@ def create_app(
     organization_name: str = "local",
     project_name: str = "demo",
     otlp_max_body_bytes: int = otlp.DEFAULT_MAX_BODY_BYTES,
+    bounds: str = "[)",
 ) -> Starlette:
     """A Starlette app serving Logfire's query API from `engine`, guarded by `token`.
 
     It also ingests OTLP/HTTP (`POST /v1/traces`, `/v1/logs`, `/v1/metrics`) into the engine,
     refusing bodies over `otlp_max_body_bytes` (counted after decompression) with a 413.
+    `bounds` is how `min_timestamp`/`max_timestamp` include their edges: `"[)"` (half-open, the
+    engine's own), `"[]"`, `"(]"` or `"()"`. Logfire does not document its bounds, so tests serve
+    the others to prove that a client does not depend on them.
     """
     if not token:
         raise ValueError("The local server needs a non-empty read token")
+    if bounds not in _BOUND_SHIFTS:
+        raise ValueError(f"bounds must be one of {', '.join(_BOUND_SHIFTS)}, got {bounds!r}")
+    shifts = _BOUND_SHIFTS[bounds]
     token_info = _token_info(organization_name, project_name)
 
     async def health(request: Request) -> Response:
@@ -96,7 +104,7 @@ def create_app(
             query = _v1_query(request)
         except _Rejected as rejected:
             return rejected.response
-        return await _answer(engine, query, chosen, version=1)
+        return await _answer(engine, _shifted(query, shifts), chosen, version=1)
 
     async def query_v2(request: Request) -> Response:
         try:
@@ -110,7 +118,7 @@ def create_app(
                 )
         except _Rejected as rejected:
             return rejected.response
-        return await _answer(engine, query, chosen, version=2)
+        return await _answer(engine, _shifted(query, shifts), chosen, version=2)
 
     routes = [
         Route("/health", health, methods=["GET"]),
@@ -446,6 +454,27 @@ def _parse_timestamp(value: Any) -> datetime:
 
 
 # -- answers -------------------------------------------------------------------------------
+
+
+#: For each bound style, what to add to `min_timestamp`/`max_timestamp` so that the engine's
+#: half-open window `[min, max)` serves it (timestamps are microseconds).
+_BOUND_SHIFTS: dict[str, tuple[timedelta, timedelta]] = {
+    "[)": (timedelta(0), timedelta(0)),
+    "[]": (timedelta(0), timedelta(microseconds=1)),
+    "(]": (timedelta(microseconds=1), timedelta(microseconds=1)),
+    "()": (timedelta(microseconds=1), timedelta(0)),
+}
+
+
+def _shifted(query: _Query, shifts: tuple[timedelta, timedelta]) -> _Query:
+    low, high = shifts
+    if not (low or high):
+        return query
+    return dataclasses.replace(
+        query,
+        min_timestamp=None if query.min_timestamp is None else query.min_timestamp + low,
+        max_timestamp=None if query.max_timestamp is None else query.max_timestamp + high,
+    )
 
 
 async def _answer(engine: LocalEngine, query: _Query, chosen: str, *, version: int) -> Response:

@@ -42,6 +42,13 @@ class LogfireQueryOperator(BaseOperator):
     :param output_format: "rows" (list of dicts, default), "columns" (dict of column → values) or
         "csv" (text). (Not `output`: that name is Airflow's XComArg of every operator.)
     :param fail_on_truncation: Fail instead of warning when the result fills `limit` (may be cut).
+    :param exact_window: Read exactly `[min_timestamp, max_timestamp)` whatever the server's bound
+        inclusivity (default True): the query reads `records`/`records_all`/`metrics` through CTEs
+        of the same names that keep only the window's rows (`core.window_sql`), and the API bounds
+        are padded. `WITH RECURSIVE` queries are sent as written (with a warning): DataFusion
+        cannot shadow a table there. False sends every query as written with the window as API
+        bounds only, for a query the prefix cannot fit (one that defines its own CTE named
+        `records` or `metrics`).
     """
 
     template_fields: Sequence[str] = (
@@ -73,6 +80,7 @@ class LogfireQueryOperator(BaseOperator):
         timezone: str | None = None,
         output_format: OutputFormat = "rows",
         fail_on_truncation: bool = False,
+        exact_window: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -96,6 +104,7 @@ class LogfireQueryOperator(BaseOperator):
         self.timezone = timezone
         self.output_format = output_format
         self.fail_on_truncation = fail_on_truncation
+        self.exact_window = exact_window
 
     def execute(self, context: Context) -> Any:
         from airflow_provider_logfire._airflow.failures import failures_that_retries_cannot_fix
@@ -115,10 +124,21 @@ class LogfireQueryOperator(BaseOperator):
         window = window_from_context(
             context, min_timestamp=self.min_timestamp, max_timestamp=self.max_timestamp, window=self.window
         )
+        low, high = window.start, window.end
+        if self.exact_window:
+            from airflow_provider_logfire.core.window_sql import exact_window_request
+
+            sql, low, high, unrestricted = exact_window_request(sql, window)
+            if unrestricted:
+                self.log.warning(
+                    "The SQL is not restricted to the window (%s): the API bounds alone decide, "
+                    "which is exact only if the server's bounds are half-open.",
+                    unrestricted,
+                )
         self.log.info("Querying Logfire for %s:\n%s", window, sql)
         query = {
-            "min_timestamp": window.start,
-            "max_timestamp": window.end,
+            "min_timestamp": low,
+            "max_timestamp": high,
             "limit": self.limit,
             "environment": parse_environments(self.environment),
             "timezone": self.timezone,

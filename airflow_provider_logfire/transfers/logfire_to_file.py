@@ -28,7 +28,9 @@ class LogfireToFileTransfer(BaseOperator):
     into place only when complete; a file set (`max_rows_per_file`, `partition_by`) is published
     as a unit, with a `_SUCCESS` manifest written last. Returns `ExportSummary.as_xcom()` as XCom:
     `{"path", "files", "format", "rows", "requests", "bytes", "min_timestamp", "max_timestamp"}`
-    (plus `"manifest"` for a set).
+    (plus `"manifest"` for a set). Each outlet `Asset` gets an asset event whose `extra` holds the
+    exported files, rows and window (see `_airflow.assets.export_event_extra`), so a DAG scheduled
+    on that asset runs after each export and knows what to read.
 
     :param destination: Local path, `file://` URL, or an object storage URL such as
         `s3://bucket/logfire/date={{ ds }}/records.parquet` (templated). For a file set, the file
@@ -191,13 +193,17 @@ class LogfireToFileTransfer(BaseOperator):
                 partition_by=self.partition_by,
                 on_empty=self.on_empty,
             )
-        facts = RunFacts(plan.window, plan.sql, plan.environment, summary=summary.as_xcom(), hook=hook)
+        result = summary.as_xcom()
+        facts = RunFacts(plan.window, plan.sql, plan.environment, summary=result, hook=hook)
         remember_run(self, facts, columns=summary.columns)
         if summary.empty:
             from airflow_provider_logfire._airflow.compat import AirflowSkipException
 
             raise AirflowSkipException(f"No rows in {plan.window} and on_empty='skip': nothing was written")
-        return summary.as_xcom()
+        from airflow_provider_logfire._airflow.assets import record_export_events
+
+        record_export_events(context, self.outlets, result)
+        return result
 
     def get_openlineage_facets_on_start(self) -> Any:
         """OpenLineage START: the Logfire tables the SQL reads, the destination, the SQL, the window."""

@@ -831,3 +831,15 @@ def test_refusals_say_why(server: LocalServer, sql: str, message: str) -> None:
     body = {"sql": sql, "min_timestamp": T0.isoformat()}
     response = httpx.post(f"{server.url}/v2/query", json=body, headers={"Authorization": server.token})
     assert response.status_code == 400 and message in response.json()["detail"]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_documented_query_restricted_to_its_window(server: LocalServer, name: str) -> None:
+    """The query operator's exact-window prefix (`core.window_sql`) keeps Logfire's SQL working."""
+    from airflow_provider_logfire.core.window_sql import restrict_to_window
+    from airflow_provider_logfire.core.windows import TimeWindow
+
+    case = CASES[name]
+    sql = restrict_to_window(case.sql, TimeWindow(T0 - timedelta(days=1), T0 + timedelta(days=365)))
+    answer = ask(server, sql)
+    assert case.check(answer), f"{name} (from {case.page}):\n{sql}\n-> {answer}"
