@@ -42,18 +42,38 @@ _CAST_GETTERS = {
 
 
 def rewrite(sql: str, query: exp.Expression) -> str:
-    """The SQL DataFusion runs for `query` (parsed from `sql`): `sql` itself if nothing changes."""
+    """The SQL DataFusion runs for `query` (parsed from `sql`): `sql` itself if nothing changes.
+
+    The tree is rewritten in place (the caller parsed it for this). A query with nothing this
+    module rewrites (no JSON operator, Logfire function or `level`) is answered without
+    generating any SQL, which is most of an export's cost here.
+    """
+    if not _needs_rewrite(query):
+        return sql
     original = query.sql(dialect="postgres")
-    tree = _Rewriter().query(query.copy())
-    rewritten = tree.sql(dialect="postgres")
+    rewritten = _Rewriter().query(query).sql(dialect="postgres")
     return sql if rewritten == original else rewritten
+
+
+_FUNCTIONS = JSON_FUNCTIONS | {"level_name", "time_bucket"}
+
+
+def _needs_rewrite(query: exp.Expression) -> bool:
+    for node in query.walk():
+        if isinstance(node, _OPERATORS):
+            return True
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in _FUNCTIONS:
+            return True
+        if _is_level(node):
+            return True
+    return False
 
 
 class _Rewriter:
     def query(self, tree: exp.Expression) -> exp.Expression:
         for select in _output_selects(tree):
             select.set("expressions", [_named(e) for e in select.expressions])
-        return tree.transform(self._replace).transform(_native_text)
+        return tree.transform(self._replace, copy=False).transform(_native_text, copy=False)
 
     def _replace(self, node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Cast) and isinstance(_unparen(node.this), exp.JSONExtract):

@@ -831,3 +831,18 @@ def test_refusals_say_why(server: LocalServer, sql: str, message: str) -> None:
     body = {"sql": sql, "min_timestamp": T0.isoformat()}
     response = httpx.post(f"{server.url}/v2/query", json=body, headers={"Authorization": server.token})
     assert response.status_code == 400 and message in response.json()["detail"]
+
+
+def test_group_by_a_name_means_the_input_column_before_the_alias(server: LocalServer) -> None:
+    """`GROUP BY day` next to `date_trunc(...) AS day` (the LLM-cost cookbook's shape): DataFusion,
+    like Postgres, reads a GROUP BY name as an input column first, and `records` has a `day`
+    column; so the cookbook groups by position (`GROUP BY 1, 2`), as case `llm-cost-per-day` does."""
+    page = LLM_COST  # the cookbook query, grouped by name instead of position
+    aliased = "SELECT date_trunc('hour', start_timestamp) AS day, count(*) AS n FROM records GROUP BY day"
+    body = {"sql": aliased, "min_timestamp": (T0 - timedelta(days=1)).isoformat()}
+    refused = httpx.post(f"{server.url}/v2/query", json=body, headers={"Authorization": server.token})
+    assert refused.status_code == 400, (page, refused.text)
+    assert "must appear in the GROUP BY clause" in refused.json()["detail"]
+    by_column = ask(server, "SELECT day, count(*) AS n FROM records GROUP BY day")
+    assert by_column.type_of("day") == "Date32"
+    assert sum(by_column.column("n")) == len(RECORDS)
