@@ -21,7 +21,7 @@ import sqlglot
 
 from airflow_provider_logfire.local import responses
 from airflow_provider_logfire.local.engine import LocalEngine
-from airflow_provider_logfire.local.ordering import order_free_aggregation, without_stored_order
+from airflow_provider_logfire.local.ordering import leading_rows, order_free_aggregation, without_stored_order
 from airflow_provider_logfire.local.testing import run_local_server
 
 from .conftest import T0, T1
@@ -159,6 +159,44 @@ def test_a_spread_aggregation_counts_every_row_once() -> None:
             engine, "SELECT attributes->>'http.route' AS route, count(*) AS n FROM records GROUP BY 1"
         )
     assert {row["route"]: row["n"] for row in found} == {f"/r{i}": 4_000 for i in range(5)}
+
+
+@pytest.mark.parametrize(
+    ("sql", "rows"),
+    [
+        ("SELECT * FROM records", 100),
+        ("SELECT message, start_timestamp FROM records", 100),
+        ("SELECT * FROM records LIMIT 7", 7),
+        ("SELECT * FROM records LIMIT 700", 100),
+        ("SELECT * FROM records LIMIT 5 OFFSET 2", None),
+        ("SELECT * FROM records WHERE level > 9", None),
+        ("SELECT * FROM records ORDER BY message", None),
+        ("SELECT count(*) FROM records", None),
+        ("SELECT upper(message) FROM records", None),
+        ("SELECT * FROM records_all", None),
+        ("SELECT * FROM (SELECT * FROM records) AS q", None),
+        ("SELECT DISTINCT message FROM records", None),
+    ],
+)
+def test_which_queries_read_only_the_first_rows(sql: str, rows: int | None) -> None:
+    assert leading_rows(sqlglot.parse_one(sql, read="postgres"), 100) == rows
+
+
+def test_a_page_is_the_first_rows_of_the_window_in_time_order() -> None:
+    table = shuffled_records(5_000)
+    loaded = sorted(
+        table.select(["start_timestamp", "message"]).to_pylist(), key=lambda r: r["start_timestamp"]
+    )
+    with LocalEngine() as engine:
+        engine.insert_arrow("records", table)
+        for limit in (1, 37, 4_999, 5_000):
+            with engine.query("SELECT start_timestamp, message FROM records", limit=limit) as result:
+                page = pa.Table.from_batches(list(result), schema=result.schema).to_pylist()
+            assert page == loaded[:limit]
+        with engine.query("SELECT message FROM records LIMIT 3", min_timestamp=T0, limit=10) as result:
+            assert [row["message"] for row in pa.Table.from_batches(list(result)).to_pylist()] == [
+                row["message"] for row in loaded[:3]
+            ]
 
 
 # -- the bytes of an answer ------------------------------------------------------------------
