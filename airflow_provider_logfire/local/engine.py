@@ -238,9 +238,9 @@ class LocalEngine:
             raise LocalQueryError(str(exc)) from None
         head = None
         if parsed is not None and self._store.in_time_order(RECORDS.name):
-            unsorted = without_stored_order(parsed)
-            runnable = runnable if unsorted is None else unsorted.sql(dialect="postgres")
-            head = leading_rows(parsed if unsorted is None else unsorted, limit)
+            unsorted = without_stored_order(parsed, runnable)
+            head = leading_rows(parsed, limit, ordered=unsorted is None)
+            runnable = runnable if unsorted is None else unsorted
         tables = None if parsed is None else _named_tables(parsed)
         parallel = parsed is not None and order_free_aggregation(parsed)
         ctx = self._session(

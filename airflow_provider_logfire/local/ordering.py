@@ -31,7 +31,10 @@ from __future__ import annotations
 
 import functools
 
+import sqlglot
+import sqlglot.errors
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 from airflow_provider_logfire.local.tables import RECORDS
 
@@ -41,19 +44,44 @@ _OUTER_PARTS = _INNER_PARTS | {"order", "limit", "offset"}
 _TIME_COLUMN = RECORDS.time_column
 
 
-def without_stored_order(query: exp.Expression) -> exp.Expression | None:
-    """`query` without its ORDER BY if that is `ORDER BY start_timestamp` over `records` in stored
-    order and nothing between can reorder rows; None when the ORDER BY must stay.
+def without_stored_order(query: exp.Expression, sql: str) -> str | None:
+    """`sql` (the text of `query`) without its ORDER BY if that is `ORDER BY start_timestamp` over
+    `records` in stored order and nothing between can reorder rows; None when it must stay.
 
+    The clause is cut out of the text, which is otherwise left exactly as written: SQL generated
+    from sqlglot's tree would be sqlglot's Postgres, not always DataFusion's (`to_char` formats).
     The caller must know the session's `records` rows are in time order (one sorted run).
     """
     if not isinstance(query, exp.Select) or not _ascending_time_key(query.args.get("order")):
         return None
     if not _plain(query, _OUTER_PARTS):
         return None
-    stripped = query.copy()
-    stripped.set("order", None)
-    return stripped
+    return _cut_outer_order_by(sql)
+
+
+def _cut_outer_order_by(sql: str) -> str | None:
+    """`sql` without its last ORDER BY outside parentheses (up to LIMIT, OFFSET or the end)."""
+    try:
+        tokens = sqlglot.tokenize(sql, read="postgres")
+    except sqlglot.errors.TokenError:
+        return None
+    depth, found = 0, None
+    for index, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0 and token.token_type == TokenType.ORDER_BY:
+            found = index
+    if found is None:
+        return None
+    start = tokens[found].start
+    end = next((t.start for t in tokens[found + 1 :] if t.token_type in _AFTER_ORDER), len(sql))
+    return sql[:start] + sql[end:]
+
+
+#: What may follow an ORDER BY of one plain column (whose key holds no parenthesis).
+_AFTER_ORDER = frozenset({TokenType.LIMIT, TokenType.OFFSET, TokenType.FETCH, TokenType.SEMICOLON})
 
 
 def _ascending_time_key(order: exp.Order | None) -> bool:
@@ -108,17 +136,22 @@ def _records(source: exp.Expression) -> bool:
     )
 
 
-def leading_rows(query: exp.Expression, limit: int) -> int | None:
+def leading_rows(query: exp.Expression, limit: int, *, ordered: bool = True) -> int | None:
     """How many rows of `records`, from the start of the window, answer `query` under `limit`:
     for a plain scan (`SELECT *` or columns, no filter, no order, no OFFSET) the first rows are
     the answer, so the session needs no others; None for any other query.
 
     A page (`SELECT * FROM records` with `limit=10000` over a day) then hands DataFusion one
-    10,000-row slice instead of every stored chunk of the day.
+    10,000-row slice instead of every stored chunk of the day. `ordered=False` says the query's
+    ORDER BY is being left out (see `without_stored_order`).
     """
-    if not isinstance(query, exp.Select) or query.args.get("order") or query.args.get("where"):
+    if not isinstance(query, exp.Select) or query.args.get("where"):
         return None
-    if not _plain(query, _INNER_PARTS | {"limit"}) or not isinstance(query.args["from_"].this, exp.Table):
+    if ordered and query.args.get("order"):
+        return None
+    if not _plain(query, _INNER_PARTS | {"limit", "order"}) or not isinstance(
+        query.args["from_"].this, exp.Table
+    ):
         return None
     written = query.args.get("limit")
     if written is None:
