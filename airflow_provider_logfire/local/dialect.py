@@ -25,7 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 from airflow_provider_logfire.local.functions import JSON_FUNCTIONS, PATH_MARKER, encode_path, level_number
-from airflow_provider_logfire.local.sql_guard import SqlRefusedError
+from airflow_provider_logfire.local.sql_guard import DIALECT, SqlRefusedError
 
 _OPERATORS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBContainsTopKey)
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
@@ -50,8 +50,8 @@ def rewrite(sql: str, query: exp.Expression) -> str:
     """
     if not _needs_rewrite(query):
         return sql
-    original = query.sql(dialect="postgres")
-    rewritten = _Rewriter().query(query).sql(dialect="postgres")
+    original = query.sql(dialect=DIALECT)
+    rewritten = _Rewriter().query(query).sql(dialect=DIALECT)
     return sql if rewritten == original else rewritten
 
 
@@ -239,7 +239,7 @@ def _native_text(node: exp.Expression) -> exp.Expression:
         return node
     node.meta["native"] = True
     quoted = json.dumps(key.this, ensure_ascii=False)
-    d = document.sql(dialect="postgres")
+    d = document.sql(dialect=DIALECT)
     k = "'" + quoted.replace("'", "''") + "'"
     rest = f"ltrim(split_part({d}, {k}, 2))"
     sql = _NATIVE_TEMPLATE.format(
@@ -251,7 +251,7 @@ def _native_text(node: exp.Expression) -> exp.Expression:
         value=f"substr(ltrim(substr({rest}, 2)), 2)",
         fallback="__fallback__",
     )
-    case = sqlglot.parse_one(sql, read="postgres")
+    case = sqlglot.parse_one(sql, read=DIALECT)
     for placeholder in case.find_all(exp.Column):
         if placeholder.name == "__fallback__":
             placeholder.replace(node)
@@ -303,7 +303,7 @@ def _display(node: exp.Expression) -> str:
         return f"{_display(node.this)} {symbol} {right}"
     if isinstance(node, exp.Column):
         return node.name
-    return node.sql(dialect="postgres")
+    return node.sql(dialect=DIALECT)
 
 
 def _literal_display(element: str | int | exp.Expression) -> str:
@@ -311,7 +311,7 @@ def _literal_display(element: str | int | exp.Expression) -> str:
         return f"'{element}'"
     if isinstance(element, int):
         return str(element)
-    return element.sql(dialect="postgres")
+    return element.sql(dialect=DIALECT)
 
 
 def _is_string(node: exp.Expression) -> bool:

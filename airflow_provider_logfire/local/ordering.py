@@ -36,6 +36,7 @@ import sqlglot.errors
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
+from airflow_provider_logfire.local.sql_guard import DIALECT
 from airflow_provider_logfire.local.tables import RECORDS
 
 #: What a query level may hold: the outermost may also order, limit and skip.
@@ -62,7 +63,7 @@ def without_stored_order(query: exp.Expression, sql: str) -> str | None:
 def _cut_outer_order_by(sql: str) -> str | None:
     """`sql` without its last ORDER BY outside parentheses (up to LIMIT, OFFSET or the end)."""
     try:
-        tokens = sqlglot.tokenize(sql, read="postgres")
+        tokens = sqlglot.tokenize(sql, read=DIALECT)
     except sqlglot.errors.TokenError:
         return None
     depth, found = 0, None

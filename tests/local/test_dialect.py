@@ -846,3 +846,16 @@ def test_group_by_a_name_means_the_input_column_before_the_alias(server: LocalSe
     by_column = ask(server, "SELECT day, count(*) AS n FROM records GROUP BY day")
     assert by_column.type_of("day") == "Date32"
     assert sum(by_column.column("n")) == len(RECORDS)
+
+
+def test_a_rewritten_query_keeps_datafusions_time_formats(server: LocalServer) -> None:
+    """A query the layer rewrites (here for `->>`) is regenerated from sqlglot's tree; its
+    `to_char` format must reach DataFusion as written (chrono's `%Y-%m`), not turned into
+    Postgres' `YYYY-MM`, which DataFusion would print literally."""
+    page = DASHBOARD_QUERIES  # `to_char` and `->>` in one query, as dashboards group by month
+    answer = ask(
+        server,
+        "SELECT to_char(start_timestamp, '%Y-%m') AS month, attributes->>'http.route' AS route "
+        "FROM records WHERE attributes ? 'http.route' LIMIT 1",
+    )
+    assert answer.rows[0]["month"] == T0.strftime("%Y-%m"), (page, answer.rows)
