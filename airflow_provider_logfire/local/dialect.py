@@ -25,7 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 from airflow_provider_logfire.local.functions import JSON_FUNCTIONS, PATH_MARKER, encode_path, level_number
-from airflow_provider_logfire.local.sql_guard import SqlRefusedError
+from airflow_provider_logfire.local.sql_guard import DIALECT, SqlRefusedError
 
 _OPERATORS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBContainsTopKey)
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
@@ -42,18 +42,38 @@ _CAST_GETTERS = {
 
 
 def rewrite(sql: str, query: exp.Expression) -> str:
-    """The SQL DataFusion runs for `query` (parsed from `sql`): `sql` itself if nothing changes."""
-    original = query.sql(dialect="postgres")
-    tree = _Rewriter().query(query.copy())
-    rewritten = tree.sql(dialect="postgres")
+    """The SQL DataFusion runs for `query` (parsed from `sql`): `sql` itself if nothing changes.
+
+    The tree is rewritten in place (the caller parsed it for this). A query with nothing this
+    module rewrites (no JSON operator, Logfire function or `level`) is answered without
+    generating any SQL, which is most of an export's cost here.
+    """
+    if not _needs_rewrite(query):
+        return sql
+    original = query.sql(dialect=DIALECT)
+    rewritten = _Rewriter().query(query).sql(dialect=DIALECT)
     return sql if rewritten == original else rewritten
+
+
+_FUNCTIONS = JSON_FUNCTIONS | {"level_name", "time_bucket"}
+
+
+def _needs_rewrite(query: exp.Expression) -> bool:
+    for node in query.walk():
+        if isinstance(node, _OPERATORS):
+            return True
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in _FUNCTIONS:
+            return True
+        if _is_level(node):
+            return True
+    return False
 
 
 class _Rewriter:
     def query(self, tree: exp.Expression) -> exp.Expression:
         for select in _output_selects(tree):
             select.set("expressions", [_named(e) for e in select.expressions])
-        return tree.transform(self._replace).transform(_native_text)
+        return tree.transform(self._replace, copy=False).transform(_native_text, copy=False)
 
     def _replace(self, node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Cast) and isinstance(_unparen(node.this), exp.JSONExtract):
@@ -219,7 +239,7 @@ def _native_text(node: exp.Expression) -> exp.Expression:
         return node
     node.meta["native"] = True
     quoted = json.dumps(key.this, ensure_ascii=False)
-    d = document.sql(dialect="postgres")
+    d = document.sql(dialect=DIALECT)
     k = "'" + quoted.replace("'", "''") + "'"
     rest = f"ltrim(split_part({d}, {k}, 2))"
     sql = _NATIVE_TEMPLATE.format(
@@ -231,7 +251,7 @@ def _native_text(node: exp.Expression) -> exp.Expression:
         value=f"substr(ltrim(substr({rest}, 2)), 2)",
         fallback="__fallback__",
     )
-    case = sqlglot.parse_one(sql, read="postgres")
+    case = sqlglot.parse_one(sql, read=DIALECT)
     for placeholder in case.find_all(exp.Column):
         if placeholder.name == "__fallback__":
             placeholder.replace(node)
@@ -283,7 +303,7 @@ def _display(node: exp.Expression) -> str:
         return f"{_display(node.this)} {symbol} {right}"
     if isinstance(node, exp.Column):
         return node.name
-    return node.sql(dialect="postgres")
+    return node.sql(dialect=DIALECT)
 
 
 def _literal_display(element: str | int | exp.Expression) -> str:
@@ -291,7 +311,7 @@ def _literal_display(element: str | int | exp.Expression) -> str:
         return f"'{element}'"
     if isinstance(element, int):
         return str(element)
-    return element.sql(dialect="postgres")
+    return element.sql(dialect=DIALECT)
 
 
 def _is_string(node: exp.Expression) -> bool:

@@ -36,6 +36,7 @@ from airflow_provider_logfire.exceptions import LocalServerError
 from airflow_provider_logfire.local.dialect import rewrite
 from airflow_provider_logfire.local.functions import register_functions
 from airflow_provider_logfire.local.loading import LoadError, complete_rows, read_parquet
+from airflow_provider_logfire.local.ordering import leading_rows, order_free_aggregation, without_stored_order
 from airflow_provider_logfire.local.sql_guard import SqlRefusedError, parse_query
 from airflow_provider_logfire.local.store import PENDING, SegmentStore
 from airflow_provider_logfire.local.tables import RECORDS, TABLES, Table
@@ -235,8 +236,16 @@ class LocalEngine:
             runnable = sql if parsed is None else rewrite(sql, parsed)
         except SqlRefusedError as exc:
             raise LocalQueryError(str(exc)) from None
+        head = None
+        if parsed is not None and self._store.in_time_order(RECORDS.name):
+            unsorted = without_stored_order(parsed, runnable)
+            head = leading_rows(parsed, limit, ordered=unsorted is None)
+            runnable = runnable if unsorted is None else unsorted
         tables = None if parsed is None else _named_tables(parsed)
-        ctx = self._session(min_timestamp, max_timestamp, environments, timezone, tables)
+        parallel = parsed is not None and order_free_aggregation(parsed)
+        ctx = self._session(
+            min_timestamp, max_timestamp, environments, timezone, tables, parallel=parallel, head=head
+        )
         try:
             frame = ctx.sql_with_options(runnable, _READ_ONLY).limit(limit)
             plan = frame.optimized_logical_plan().display_indent() if explain else None
@@ -252,11 +261,17 @@ class LocalEngine:
         environments: Sequence[str] | None,
         timezone: str | None,
         tables: set[str] | None = None,
+        *,
+        parallel: bool = False,
+        head: int | None = None,
     ) -> SessionContext:
         """A session holding the window of each table (of those named in `tables`, if given).
 
         Registering only the tables a query names keeps a query's fixed cost low; a name the
-        query does not use could not be read by it anyway.
+        query does not use could not be read by it anyway. `parallel` lets DataFusion deal the
+        scanned rows out to its threads (for a query whose answer cannot depend on their order,
+        see `ordering.order_free_aggregation`). `head` keeps only the first rows of `records`
+        window (see `ordering.leading_rows`).
         """
         zone = "UTC" if timezone is None else _checked_time_zone(timezone)
         # The stored rows are scanned as one partition, never dealt out round-robin: a query
@@ -264,7 +279,7 @@ class LocalEngine:
         # as a LIMIT page must. Aggregations still spread over threads by hash.
         config = SessionConfig().with_batch_size(BATCH_ROWS).with_information_schema(True)
         config = config.set("datafusion.optimizer.repartition_file_scans", "false")
-        config = config.set("datafusion.optimizer.enable_round_robin_repartition", "false")
+        config = config.set("datafusion.optimizer.enable_round_robin_repartition", str(parallel).lower())
         config = config.set("datafusion.execution.time_zone", zone)
         ctx = SessionContext(config)
         register_functions(ctx)
@@ -278,6 +293,8 @@ class LocalEngine:
                     for part in stored
                     for batch in self._store.window(part, min_timestamp, max_timestamp, environments)
                 ]
+                if head is not None and name == RECORDS.name:
+                    batches = _first_rows(batches, head)
                 ctx.register_record_batches(name, [batches or [_empty_batch(table)]])
         return ctx
 
@@ -362,6 +379,17 @@ def _named_tables(parsed: exp.Expression) -> set[str] | None:
     if any(t.db.lower() == "information_schema" for t in references):
         return None
     return {t.name.lower() for t in references}
+
+
+def _first_rows(batches: list[pa.RecordBatch], count: int) -> list[pa.RecordBatch]:
+    """The first `count` rows of `batches`, as zero-copy slices."""
+    kept = []
+    for batch in batches:
+        if count <= 0:
+            break
+        kept.append(batch if batch.num_rows <= count else batch.slice(0, count))
+        count -= batch.num_rows
+    return kept
 
 
 def _empty_batch(table: Table) -> pa.RecordBatch:

@@ -14,12 +14,29 @@ file or URL tables enabled, so such a name could not resolve there either.
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
 
 from airflow_provider_logfire.exceptions import LocalServerError
+
+
+class DataFusionPostgres(Postgres):
+    """sqlglot's Postgres, except that date/time format strings stay as written.
+
+    DataFusion's `to_char`, `to_timestamp` and friends take chrono formats (`%Y-%m`); sqlglot's
+    Postgres maps formats between Postgres' (`YYYY-MM`) and its own, so SQL regenerated after a
+    rewrite would hand DataFusion `YYYY-MM`, which it prints literally. No mapping, no change.
+    """
+
+    TIME_MAPPING: ClassVar[dict[str, str]] = {}
+
+
+#: The dialect the local server parses and regenerates SQL in.
+DIALECT = DataFusionPostgres
 
 #: Statement classes whose sqlglot name is the keyword a user typed (others: the first keyword).
 _NAMED_STATEMENTS = (exp.Copy, exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete, exp.Set, exp.Merge)
@@ -40,7 +57,7 @@ def parse_query(sql: str) -> exp.Query | exp.Values | None:
     file path used as a table.
     """
     try:
-        statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
     except (ParseError, TokenError):
         return None
     if not statements:
@@ -68,5 +85,5 @@ def _kind(statement: exp.Expression, sql: str) -> str:
     """The statement's leading keyword (`COPY`, `DROP`, ...), as the user typed it."""
     if isinstance(statement, _NAMED_STATEMENTS):
         return type(statement).__name__.upper()
-    tokens = sqlglot.tokenize(sql, read="postgres")
+    tokens = sqlglot.tokenize(sql, read=DIALECT)
     return tokens[0].text.upper() if tokens else "an empty statement"

@@ -21,6 +21,7 @@ import itertools
 import os
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,13 +44,28 @@ STORED: dict[str, Table] = {**TABLES, PENDING: TABLES["records"]}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """A sorted segment and its time column as microseconds (NULL times, first, left out), made
+    once when the segment is stored, so that slicing a window is two binary searches and no cast."""
+
+    rows: pa.Table
+    times: np.ndarray
+    nulls: int
+
+    @classmethod
+    def of(cls, rows: pa.Table, time_column: str) -> _Segment:
+        times = rows.column(time_column)
+        return cls(rows, _micros_array(times.slice(times.null_count)), times.null_count)
+
+
 class SegmentStore:
     """Sorted Arrow segments of `records` and `metrics`, optionally mirrored to Parquet files."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = None if directory is None else Path(directory)
         self._lock = threading.Lock()
-        self._segments: dict[str, tuple[pa.Table, ...]] = {name: () for name in STORED}
+        self._segments: dict[str, tuple[_Segment, ...]] = {name: () for name in STORED}
         self._files: dict[str, tuple[Path, ...]] = {name: () for name in STORED}
         self._sequence = itertools.count()
         if self.directory is not None:
@@ -69,9 +85,10 @@ class SegmentStore:
         prepared = {name: table for name, table in prepared.items() if table.num_rows}
         if not prepared:
             return
+        segments = {name: _Segment.of(table, STORED[name].time_column) for name, table in prepared.items()}
         with self._lock:
             for name, table in prepared.items():
-                self._segments[name] = (*self._segments[name], table)
+                self._segments[name] = (*self._segments[name], segments[name])
                 self._files[name] = (*self._files[name], *self._write_files(name, [table]))
                 if len(self._segments[name]) > (1 if merge else MAX_SEGMENTS):
                     self._merge(name)
@@ -87,9 +104,18 @@ class SegmentStore:
     def count(self, name: str) -> int:
         return sum(segment.num_rows for segment in self.snapshot(name))
 
+    def in_time_order(self, name: str) -> bool:
+        """Whether every window of `name` comes out of `window` in time order, as one sorted run:
+        its segments, each sorted, follow one another in time (one segment always does)."""
+        with self._lock:
+            segments = [s for s in self._segments[name] if len(s.times)]
+        if any(s.nulls for s in segments):
+            return False
+        return all(a.times[-1] <= b.times[0] for a, b in itertools.pairwise(segments))
+
     def snapshot(self, name: str) -> tuple[pa.Table, ...]:
         with self._lock:
-            return self._segments[name]
+            return tuple(segment.rows for segment in self._segments[name])
 
     def window(
         self,
@@ -104,12 +130,13 @@ class SegmentStore:
         `environments` keeps rows whose `deployment_environment` is one of the names, `""`
         meaning "none set" (NULL or empty).
         """
-        table = STORED[name]
         low = None if min_timestamp is None else _micros(min_timestamp)
         high = None if max_timestamp is None else _micros(max_timestamp)
         batches: list[pa.RecordBatch] = []
-        for segment in self.snapshot(name):
-            piece = _slice(segment, table.time_column, low, high)
+        with self._lock:
+            segments = self._segments[name]
+        for segment in segments:
+            piece = _slice(segment, low, high)
             if environments:
                 piece = piece.filter(_environment_mask(piece, environments))
             batches.extend(piece.to_batches())
@@ -118,8 +145,8 @@ class SegmentStore:
     # -- internals -------------------------------------------------------------------------
 
     def _merge(self, name: str) -> None:
-        merged = _sorted(STORED[name], pa.concat_tables(self._segments[name]))
-        self._segments[name] = (merged,)
+        merged = _sorted(STORED[name], pa.concat_tables([s.rows for s in self._segments[name]]))
+        self._segments[name] = (_Segment.of(merged, STORED[name].time_column),)
         self._replace_files(name, [merged])
 
     def _replace_files(self, name: str, tables: Iterable[pa.Table]) -> None:
@@ -148,7 +175,7 @@ class SegmentStore:
         for name, table in STORED.items():
             files = sorted((self.directory / name).glob("*.parquet"))
             segments = [_conform(table, pq.read_table(path)) for path in files]
-            self._segments[name] = tuple(s for s in segments if s.num_rows)
+            self._segments[name] = tuple(_Segment.of(s, table.time_column) for s in segments if s.num_rows)
             self._files[name] = tuple(files)
             if len(self._segments[name]) > 1:
                 self._merge(name)
@@ -169,15 +196,13 @@ def _is_sorted(values: np.ndarray) -> bool:
     return bool(len(values) < 2 or np.all(values[1:] >= values[:-1]))
 
 
-def _slice(segment: pa.Table, time_column: str, low: int | None, high: int | None) -> pa.Table:
+def _slice(segment: _Segment, low: int | None, high: int | None) -> pa.Table:
     if low is None and high is None:
-        return segment
-    times = segment.column(time_column)
-    nulls = times.null_count  # sorted first, outside every bounded window
-    values = _micros_array(times.slice(nulls))
-    start = nulls + (0 if low is None else _search(values, low))
-    stop = segment.num_rows if high is None else nulls + _search(values, high)
-    return segment.slice(start, max(0, stop - start))
+        return segment.rows
+    nulls = segment.nulls  # sorted first, outside every bounded window
+    start = nulls + (0 if low is None else _search(segment.times, low))
+    stop = segment.rows.num_rows if high is None else nulls + _search(segment.times, high)
+    return segment.rows.slice(start, max(0, stop - start))
 
 
 def _search(values: np.ndarray, bound: int) -> int:

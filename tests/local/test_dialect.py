@@ -843,3 +843,31 @@ def test_documented_query_restricted_to_its_window(server: LocalServer, name: st
     sql = restrict_to_window(case.sql, TimeWindow(T0 - timedelta(days=1), T0 + timedelta(days=365)))
     answer = ask(server, sql)
     assert case.check(answer), f"{name} (from {case.page}):\n{sql}\n-> {answer}"
+
+
+def test_group_by_a_name_means_the_input_column_before_the_alias(server: LocalServer) -> None:
+    """`GROUP BY day` next to `date_trunc(...) AS day` (the LLM-cost cookbook's shape): DataFusion,
+    like Postgres, reads a GROUP BY name as an input column first, and `records` has a `day`
+    column; so the cookbook groups by position (`GROUP BY 1, 2`), as case `llm-cost-per-day` does."""
+    page = LLM_COST  # the cookbook query, grouped by name instead of position
+    aliased = "SELECT date_trunc('hour', start_timestamp) AS day, count(*) AS n FROM records GROUP BY day"
+    body = {"sql": aliased, "min_timestamp": (T0 - timedelta(days=1)).isoformat()}
+    refused = httpx.post(f"{server.url}/v2/query", json=body, headers={"Authorization": server.token})
+    assert refused.status_code == 400, (page, refused.text)
+    assert "must appear in the GROUP BY clause" in refused.json()["detail"]
+    by_column = ask(server, "SELECT day, count(*) AS n FROM records GROUP BY day")
+    assert by_column.type_of("day") == "Date32"
+    assert sum(by_column.column("n")) == len(RECORDS)
+
+
+def test_a_rewritten_query_keeps_datafusions_time_formats(server: LocalServer) -> None:
+    """A query the layer rewrites (here for `->>`) is regenerated from sqlglot's tree; its
+    `to_char` format must reach DataFusion as written (chrono's `%Y-%m`), not turned into
+    Postgres' `YYYY-MM`, which DataFusion would print literally."""
+    page = DASHBOARD_QUERIES  # `to_char` and `->>` in one query, as dashboards group by month
+    answer = ask(
+        server,
+        "SELECT to_char(start_timestamp, '%Y-%m') AS month, attributes->>'http.route' AS route "
+        "FROM records WHERE attributes ? 'http.route' LIMIT 1",
+    )
+    assert answer.rows[0]["month"] == T0.strftime("%Y-%m"), (page, answer.rows)
