@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.deployment import REPO, Deployment, start_deployment
+from tests.e2e.examples import ExampleDags, start_example_dags
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +38,19 @@ def deployment(e2e_out: Path) -> Iterator[Deployment]:
             running.api.close()
         running.services.stop_all()
         print(f"\nend-to-end output kept in {e2e_out}")
+
+
+@pytest.fixture(scope="session")
+def example_dags(deployment: Deployment) -> ExampleDags:
+    """The example DAGs, unpaused (see `examples.start_example_dags`)."""
+    return start_example_dags(deployment)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _examples_run_alongside(request: pytest.FixtureRequest) -> None:
+    """Unpause the examples before the first test when their test is selected, so that the
+    scheduler runs them while the UI and sensor tests run: minutes less in all."""
+    if any(
+        item.nodeid.startswith("tests/e2e/test_example_dags_scheduled.py") for item in request.session.items
+    ):
+        request.getfixturevalue("example_dags")

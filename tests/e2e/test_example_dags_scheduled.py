@@ -1,7 +1,9 @@
 """Every example DAG, unpaused in a real deployment, is scheduled to success by the scheduler.
 
-Whatever `example_dags/` holds is picked up: the deployment copies the folder, and the test reads
-each DAG's schedule from the API, then expects the run its scheduler creates:
+Whatever `example_dags/` holds is picked up: the deployment copies the folder, and the session
+unpauses every DAG in it as soon as the deployment is up (`examples.start_example_dags`, while the
+other tests run); this test expects, from each DAG's schedule as the API showed it, the run the
+scheduler creates:
 
 - a time-scheduled DAG (catchup off): one `scheduled` run for the latest complete interval, whose
   logical date the API announced before the DAG was unpaused; the demo data covers that window;
@@ -21,8 +23,10 @@ from typing import Any
 import pytest
 
 from tests.e2e.deployment import READ_TOKEN, Deployment
+from tests.e2e.examples import ExampleDags
 
-#: Started tasks (about 35 for the four original examples) at two at a time on a loaded machine.
+#: From unpausing: about 35 tasks for the four original examples, two at a time, on a loaded
+#: machine, sharing it with the other tests.
 TIMEOUT = 480
 FAILED = {"failed", "up_for_retry", "upstream_failed"}
 
@@ -31,51 +35,10 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def wait_for_dags(deployment: Deployment) -> dict[str, dict[str, Any]]:
-    """The example DAGs once every example file has been parsed, by dag id, with their details."""
+def test_every_example_dag_is_scheduled_to_success(deployment: Deployment, example_dags: ExampleDags) -> None:
     api = deployment.api
     assert api is not None
-    files = set(deployment.example_files())
-
-    def parsed() -> dict[str, dict[str, Any]] | None:
-        errors = [e for e in api.import_errors() if e["filename"].startswith("examples/")]
-        if errors:
-            raise AssertionError(f"Example DAG files failed to import: {errors}")
-        dags = {d["dag_id"]: d for d in api.dags() if d["relative_fileloc"].startswith("examples/")}
-        seen = {d["relative_fileloc"] for d in dags.values()}
-        # A file may be a helper without DAGs; it must still have been parsed (no import error).
-        return dags if seen == files or (seen and _all_parsed(deployment, files - seen)) else None
-
-    dags = deployment.services.wait_for("the example DAGs to be parsed", parsed, timeout=240, interval=3)
-    return {dag_id: api.get(f"/dags/{dag_id}/details") for dag_id in dags}
-
-
-def _all_parsed(deployment: Deployment, files: set[str]) -> bool:
-    """Whether the DAG processor has written its log for each of these DAG-less files."""
-    logs = deployment.home / "logs" / "dag_processor"
-    return all(any(logs.rglob(f"{name}.log")) for name in files)
-
-
-def expected_run_type(details: dict[str, Any]) -> str:
-    if details.get("asset_expression"):
-        return "asset_triggered"
-    if details.get("timetable_summary") in (None, "None", "Never, external triggers only"):
-        return "manual"
-    return "scheduled"
-
-
-def test_every_example_dag_is_scheduled_to_success(deployment: Deployment) -> None:
-    api = deployment.api
-    assert api is not None
-    dags = wait_for_dags(deployment)
-    expected = {dag_id: expected_run_type(details) for dag_id, details in dags.items()}
-    print(f"\nexample DAGs: {expected}")
-    started = time.monotonic()
-    for dag_id in dags:
-        api.patch(f"/dags/{dag_id}", {"is_paused": False})
-    for dag_id, run_type in expected.items():
-        if run_type == "manual":
-            api.post(f"/dags/{dag_id}/dagRuns", {"logical_date": None})
+    dags, expected = example_dags.details, example_dags.expected
 
     def runs_done() -> dict[str, dict[str, Any]] | None:
         done = {}
@@ -88,9 +51,12 @@ def test_every_example_dag_is_scheduled_to_success(deployment: Deployment) -> No
         return done if len(done) == len(expected) else None
 
     runs = deployment.services.wait_for(
-        "every example DAG to have a successful run", runs_done, timeout=TIMEOUT, interval=3
+        "every example DAG to have a successful run",
+        runs_done,
+        timeout=max(60.0, TIMEOUT - (time.monotonic() - example_dags.unpaused_at)),
+        interval=3,
     )
-    elapsed = time.monotonic() - started
+    elapsed = time.monotonic() - example_dags.unpaused_at
     for dag_id, run in sorted(runs.items()):
         print(
             f"{dag_id:<32} {run['run_type']:<16} {run['data_interval_start']} .. {run['data_interval_end']}"

@@ -1,0 +1,60 @@
+"""The example DAGs of a deployment: found once parsed, unpaused, and what run each should get.
+
+Started by a session fixture as soon as the deployment is up, so that the scheduler works
+through them while the other end-to-end tests run; `test_example_dags_scheduled` waits for them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from tests.e2e.deployment import Deployment
+
+
+@dataclass(frozen=True)
+class ExampleDags:
+    #: `GET /dags/{dag_id}/details` of each example DAG, read before it was unpaused.
+    details: dict[str, dict[str, Any]]
+    #: The run type each DAG's schedule gives: `scheduled`, `asset_triggered` or `manual`.
+    expected: dict[str, str]
+    #: `time.monotonic()` when they were unpaused.
+    unpaused_at: float
+
+
+def expected_run_type(details: dict[str, Any]) -> str:
+    if details.get("asset_expression"):
+        return "asset_triggered"  # by an upstream DAG's asset event, or an asset watcher's
+    if details.get("timetable_summary") in (None, "None"):
+        return "manual"
+    return "scheduled"
+
+
+def start_example_dags(deployment: Deployment) -> ExampleDags:
+    """Wait until every file of `example_dags/` is parsed, then unpause all its DAGs together
+    (and trigger those without a schedule)."""
+    api = deployment.api
+    assert api is not None
+    files = set(deployment.example_files())
+
+    def parsed() -> dict[str, dict[str, Any]] | None:
+        errors = [e for e in api.import_errors() if e["filename"].startswith("examples/")]
+        if errors:
+            raise AssertionError(f"Example DAG files failed to import: {errors}")
+        dags = {d["dag_id"]: d for d in api.dags() if d["relative_fileloc"].startswith("examples/")}
+        return dags if {d["relative_fileloc"] for d in dags.values()} == files else None
+
+    dags = deployment.services.wait_for(
+        "every example DAG file to be parsed", parsed, timeout=240, interval=3
+    )
+    details = {dag_id: api.get(f"/dags/{dag_id}/details") for dag_id in dags}
+    expected = {dag_id: expected_run_type(d) for dag_id, d in details.items()}
+    print(f"\nunpausing the example DAGs: {expected}")
+    unpaused_at = time.monotonic()
+    for dag_id in details:
+        api.patch(f"/dags/{dag_id}", {"is_paused": False})
+    for dag_id, run_type in expected.items():
+        if run_type == "manual":
+            api.post(f"/dags/{dag_id}/dagRuns", {"logical_date": None})
+    return ExampleDags(details=details, expected=expected, unpaused_at=unpaused_at)
