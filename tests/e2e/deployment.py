@@ -251,6 +251,9 @@ class AirflowApi:
         _check(response)
         return response.json()
 
+    def put(self, path: str) -> None:
+        _check(self.client.put(path))
+
     def post(self, path: str, body: dict[str, Any]) -> Any:
         response = self.client.post(path, json=body)
         _check(response)

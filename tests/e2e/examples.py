@@ -54,6 +54,10 @@ def start_example_dags(deployment: Deployment) -> ExampleDags:
     unpaused_at = time.monotonic()
     for dag_id in details:
         api.patch(f"/dags/{dag_id}", {"is_paused": False})
+    # Airflow registers an asset's watchers (their triggers then run in the triggerer) when it
+    # parses the file of an unpaused DAG scheduled on it: parse those files again now.
+    for token in {d["file_token"] for d_id, d in details.items() if expected[d_id] == "asset_triggered"}:
+        api.put(f"/parseDagFile/{token}")
     for dag_id, run_type in expected.items():
         if run_type == "manual":
             api.post(f"/dags/{dag_id}/dagRuns", {"logical_date": None})

@@ -40,22 +40,31 @@ def test_every_example_dag_is_scheduled_to_success(deployment: Deployment, examp
     assert api is not None
     dags, expected = example_dags.details, example_dags.expected
 
+    waiting: dict[str, list[str]] = {}
+
     def runs_done() -> dict[str, dict[str, Any]] | None:
         done = {}
+        waiting.clear()
         for dag_id, run_type in expected.items():
-            for run in api.dag_runs(dag_id):
+            runs = api.dag_runs(dag_id)
+            for run in runs:
                 _fail_on_failure(deployment, run)
                 if run["run_type"] == run_type and run["state"] == "success":
                     done[dag_id] = run
                     break
+            else:
+                waiting[dag_id] = [f"{r['run_type']} {r['state']}" for r in runs] or ["no run"]
         return done if len(done) == len(expected) else None
 
-    runs = deployment.services.wait_for(
-        "every example DAG to have a successful run",
-        runs_done,
-        timeout=max(60.0, TIMEOUT - (time.monotonic() - example_dags.unpaused_at)),
-        interval=3,
-    )
+    try:
+        runs = deployment.services.wait_for(
+            "every example DAG to have a successful run",
+            runs_done,
+            timeout=max(60.0, TIMEOUT - (time.monotonic() - example_dags.unpaused_at)),
+            interval=3,
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; still waiting for {waiting} (expected run types: {expected})") from None
     elapsed = time.monotonic() - example_dags.unpaused_at
     for dag_id, run in sorted(runs.items()):
         print(
