@@ -35,7 +35,7 @@ e2e: install
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	  else echo "make e2e: no chromium and not root: the connection-form test will be skipped"; fi; }
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(VENV)/bin/pytest tests/e2e -v -s -p no:cacheprovider
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(VENV)/bin/pytest tests/e2e -v -s -p no:cacheprovider --durations=0
 
 demo: install
 	$(PY) scripts/demo.py

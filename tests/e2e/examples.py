@@ -2,15 +2,21 @@
 
 Started by a session fixture as soon as the deployment is up, so that the scheduler works
 through them while the other end-to-end tests run; `test_example_dags_scheduled` waits for them.
+A DAG scheduled on an asset that no task produces (an asset watched for new telemetry) gets live
+telemetry from `live_traffic.py`, a service of the deployment like the others.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from tests.e2e.deployment import Deployment
+import httpx
+
+from tests.e2e.deployment import READ_TOKEN, Deployment
 
 
 @dataclass(frozen=True)
@@ -61,4 +67,42 @@ def start_example_dags(deployment: Deployment) -> ExampleDags:
     for dag_id, run_type in expected.items():
         if run_type == "manual":
             api.post(f"/dags/{dag_id}/dagRuns", {"logical_date": None})
+    if _asset_without_producer(deployment, expected):
+        _start_live_traffic(deployment)
     return ExampleDags(details=details, expected=expected, unpaused_at=unpaused_at)
+
+
+def _asset_without_producer(deployment: Deployment, expected: dict[str, str]) -> bool:
+    """Whether an example DAG is scheduled on an asset that no task produces: an asset watched
+    for new telemetry, which only fresh telemetry sets off."""
+    api = deployment.api
+    assert api is not None
+    consumers = {dag_id for dag_id, run_type in expected.items() if run_type == "asset_triggered"}
+    return any(
+        not asset["producing_tasks"] and consumers & {d["dag_id"] for d in asset["scheduled_dags"]}
+        for asset in api.get("/assets", limit=1000)["assets"]
+    )
+
+
+def _start_live_traffic(deployment: Deployment) -> None:
+    """Send new telemetry for every service of the demo data, as `live_traffic.py` says."""
+    response = httpx.post(
+        f"{deployment.logfire_url}/v2/query",
+        json={"sql": "SELECT DISTINCT service_name FROM records", "min_timestamp": "2000-01-01T00:00:00Z"},
+        headers={"Authorization": f"Bearer {READ_TOKEN}"},
+        timeout=60,
+    )
+    response.raise_for_status()
+    services = sorted(row["service_name"] for row in response.json()["data"])
+    print(f"starting live telemetry for the asset watchers: {services}")
+    deployment.services.start(
+        "live-traffic",
+        [
+            sys.executable,
+            str(Path(__file__).with_name("live_traffic.py")),
+            deployment.logfire_url,
+            READ_TOKEN,
+            ",".join(services),
+            str(deployment.out / "live-traffic-sdk"),
+        ],
+    )

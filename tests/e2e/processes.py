@@ -45,7 +45,7 @@ def _new_session_dying_with_parent() -> None:  # runs in the child, between fork
 
 @dataclass
 class Service:
-    """One started process, its log file, and how to stop it."""
+    """One started process and its log file (`Services.stop_all` stops it)."""
 
     name: str
     argv: Sequence[str]
@@ -61,27 +61,10 @@ class Service:
         text = self.log_path.read_text(errors="replace")
         return text[-chars:]
 
-    def stop(self, grace: float = 20.0) -> list[int]:
-        """SIGTERM the whole group (and any descendant), wait up to `grace` s, then SIGKILL.
-
-        Returns the pids still running after all that (none, unless a process is stuck in the kernel).
-        """
-        procs = _tree(self.process.pid)
-        _signal_group(self.process.pid, signal.SIGTERM)
-        for proc in procs:
-            with contextlib.suppress(psutil.Error):
-                proc.send_signal(signal.SIGTERM)
-        _, alive = psutil.wait_procs(procs, timeout=grace)
-        if alive or self.alive():
-            _signal_group(self.process.pid, signal.SIGKILL)
-            for proc in alive:
-                with contextlib.suppress(psutil.Error):
-                    proc.kill()
-            psutil.wait_procs(alive, timeout=5)
+    def close_log(self) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
+            self.process.wait(timeout=5)  # reap it
         self._log.close()
-        return [proc.pid for proc in procs if _running(proc)]
 
 
 def _running(proc: psutil.Process) -> bool:
@@ -138,15 +121,32 @@ class Services:
                     f"its log ({service.log_path}) ends with:\n{service.log_tail()}"
                 )
 
-    def stop_all(self) -> None:
-        """Stop every service, newest first; fail if a process of theirs survived."""
-        survivors: dict[str, list[int]] = {}
-        for service in reversed(self.started):
-            started = time.monotonic()
-            left = service.stop()
-            print(f"stopped {service.name} in {time.monotonic() - started:.1f} s")
-            if left:
-                survivors[service.name] = left
+    def stop_all(self, grace: float = 15.0) -> None:
+        """Stop every service at once: SIGTERM to each group and every descendant, up to `grace`
+        seconds to exit, then SIGKILL to what is left. Fails if a process survives even that."""
+        started = time.monotonic()
+        trees = {service.name: _tree(service.process.pid) for service in self.started}
+        for service in self.started:
+            _signal_group(service.process.pid, signal.SIGTERM)
+            for proc in trees[service.name]:
+                with contextlib.suppress(psutil.Error):
+                    proc.send_signal(signal.SIGTERM)
+        every = [proc for tree in trees.values() for proc in tree]
+        _, alive = psutil.wait_procs(every, timeout=grace)
+        killed = sorted({name for name, tree in trees.items() if set(tree) & set(alive)})
+        for service in self.started:
+            if service.name in killed:  # its group still has members, so the pgid is still its own
+                _signal_group(service.process.pid, signal.SIGKILL)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(alive, timeout=5)
+        for service in self.started:
+            service.close_log()
+        note = f"; SIGKILL after {grace:g} s for {', '.join(killed)}" if killed else ""
+        print(f"stopped {len(self.started)} services in {time.monotonic() - started:.1f} s{note}")
+        survivors = {name: [p.pid for p in tree if _running(p)] for name, tree in trees.items()}
+        survivors = {name: pids for name, pids in survivors.items() if pids}
         if survivors:
             raise AssertionError(f"Processes survived SIGKILL: {survivors}")
 
