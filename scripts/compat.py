@@ -217,7 +217,7 @@ def run_tests(venv: Path, paths: tuple[str, ...], log, extra: list[str]) -> tupl
         report = Path(tmp) / "junit.xml"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "VIRTUAL_ENV"))}
         env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-        cmd = [str(venv / "bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        cmd = [str(venv / "bin/python"), "-m", "pytest", "-v", "-p", "no:cacheprovider"]
         code = run([*cmd, f"--junitxml={report}", *extra, *paths], log, env=env)
         if not report.exists():
             return code, 0, 0, 0
@@ -271,6 +271,8 @@ def one_pair(python: str, minor: str, args: argparse.Namespace) -> Result:
     result.status = "passed" if code == 0 else "failed"
     if code != 0:
         result.note = f"log: {log_path.relative_to(ROOT)}"
+    if code != 0 and not (result.passed or result.failed or result.skipped):
+        result.status, result.note = "error", f"pytest wrote no report (killed?): {result.note}"
     return result
 
 
