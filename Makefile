@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint format test e2e demo bench docs clean
+.PHONY: install lint format test e2e demo bench docs compat compat-ci clean
 
 install: $(STAMP)
 
@@ -43,9 +43,20 @@ demo: install
 bench: install
 	$(PY) benchmarks/run.py
 
+# The support matrix: the compatibility subset on every (Python, Airflow) pair, each in its own
+# virtualenv under .compat/ installed from constraints/airflow-<minor>-py<python>.txt.
+#   make compat PAIRS="3.10:3.0 3.13:3.3"
+PAIRS ?=
+compat:
+	PAIRS="$(PAIRS)" $(PYTHON) scripts/compat.py
+
+# CI's share: the oldest and the newest pair, on the smaller subset.
+compat-ci:
+	$(PYTHON) scripts/compat.py --subset ci --pairs "3.10:3.0 3.13:3.3"
+
 # The docs site into site/ (make test builds it too, strictly, in tests/test_docs.py).
 docs: install
 	$(VENV)/bin/mkdocs build --strict -f docs/mkdocs.yml
 
 clean:
-	rm -rf $(VENV) .demo .bench .e2e site .pytest_cache .ruff_cache
+	rm -rf $(VENV) .compat .demo .bench .e2e site .pytest_cache .ruff_cache

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+# The Task SDK's operator bases exist on every Airflow 3; the legacy `airflow.models.BaseOperator`
+# would import Airflow's ORM while a DAG file is parsed.
+from airflow.sdk import BaseOperator, BaseSensorOperator
+
 try:
-    from airflow.sdk import BaseHook, BaseOperator, BaseSensorOperator
-except ImportError:  # pragma: no cover - Airflow 3.0
+    from airflow.sdk import BaseHook
+except ImportError:  # pragma: no cover - Airflow 3.0: BaseHook joined the Task SDK in 3.1
     from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
-    from airflow.models import BaseOperator  # type: ignore[no-redef]
-    from airflow.sensors.base import BaseSensorOperator  # type: ignore[no-redef]
 
 try:
     from airflow.sdk.bases.operatorlink import BaseOperatorLink
