@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -59,15 +60,31 @@ log = logging.getLogger(__name__)
 
 
 def _mask(secret: str) -> None:
-    """Ask Airflow to redact the token from task logs, whatever the Airflow 3.x version."""
+    """Ask Airflow to redact the token from task logs, whatever the Airflow 3.x version.
+
+    The token is registered with this process's masker first: Airflow 3.0's `mask_secret` sends
+    it to the supervisor before masking it here, and `dag.test()`'s in-process supervisor logs
+    every message it is sent, so on 3.0 the token itself reached the debug log.
+    """
+    _mask_in_this_process(secret)
     try:
         from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - older task SDKs
+    except ImportError:  # pragma: no cover - Airflow 3.0
         try:
             from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
         except ImportError:
             return
     mask_secret(secret)
+
+
+def _mask_in_this_process(secret: str) -> None:
+    for home in ("airflow.sdk._shared.secrets_masker", "airflow.sdk.execution_time.secrets_masker"):
+        try:
+            masker = importlib.import_module(home)._secrets_masker
+        except (ImportError, AttributeError):
+            continue
+        masker().add_mask(secret)
+        return
 
 
 def _running_task_context() -> Mapping[str, Any] | None:
