@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.dist
+pytestmark = [pytest.mark.dist, pytest.mark.timeout(1800)]  # pip installs Airflow, twice
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "pylf_v1_local_DiStTeStToKeN5"
