@@ -82,7 +82,7 @@ PARSE = """
 import json, sys
 import airflow_provider_logfire
 from airflow.models.dagbag import DagBag
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+bag = DagBag(dag_folder=sys.argv[1])  # AIRFLOW__CORE__LOAD_EXAMPLES=False: only these
 missing = []
 for name in ("datafusion", "pandas", "polars", "s3fs"):
     try:
