@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint format test e2e demo bench docs compat compat-ci clean
+.PHONY: install lint format test e2e demo bench docs compat compat-ci dist clean
 
 install: $(STAMP)
 
@@ -58,5 +58,14 @@ compat-ci:
 docs: install
 	$(VENV)/bin/mkdocs build --strict -f docs/mkdocs.yml
 
+# The wheel and sdist into dist/, their metadata (twine) and contents checked, and the wheel
+# installed in fresh virtualenvs (no extras, then [local]) by tests/test_dist.py.
+dist: install
+	rm -rf dist build
+	$(PY) -m build --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
+	$(PY) scripts/check_dist.py dist
+	LOGFIRE_DIST_DIR=dist $(VENV)/bin/pytest -m dist tests/test_dist.py
+
 clean:
-	rm -rf $(VENV) .compat .demo .bench .e2e site .pytest_cache .ruff_cache
+	rm -rf $(VENV) .compat .demo .bench .e2e site dist build .pytest_cache .ruff_cache

@@ -17,6 +17,8 @@ from airflow_provider_logfire._airflow.connection_form import (
 )
 
 INTEGRATION = "Pydantic Logfire"
+#: Also the package's `Documentation` project URL, which Airflow 3.2+ reads instead of this entry.
+DOCUMENTATION_URL = "https://airflow-provider-logfire.github.io/airflow-provider-logfire/"
 
 
 def _conn_fields() -> dict[str, Any]:
@@ -64,6 +66,7 @@ def get_provider_info() -> dict[str, Any]:
         "name": INTEGRATION,
         "description": "Query, export and wait for telemetry in `Pydantic Logfire <https://pydantic.dev/logfire>`__.",
         "versions": [__version__],
+        "documentation-url": DOCUMENTATION_URL,
         "integrations": [
             {
                 "integration-name": INTEGRATION,

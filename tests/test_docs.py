@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ import pytest
 from airflow_provider_logfire.client import LogfireClient
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import LocalServer, run_local_server
+from tests.support.s3 import LocalS3, local_s3
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -223,8 +225,18 @@ def test_example_dags_load_without_errors() -> None:
     assert sorted(bag.dag_ids) == sorted(run["dag_id"] for run in RUNS)
 
 
+@pytest.fixture
+def s3() -> Iterator[LocalS3]:
+    with local_s3() as running:
+        yield running
+
+
 def test_example_dags_run(
-    docs_server: LocalServer, run_dags, tmp_path: Path, background_examples: BackgroundExamples
+    docs_server: LocalServer,
+    run_dags,
+    tmp_path: Path,
+    background_examples: BackgroundExamples,
+    s3: LocalS3,
 ) -> None:
     """Runs while the example scripts do (`background_examples`); they share only the server."""
     exports = tmp_path / "exports"
@@ -233,14 +245,12 @@ def test_example_dags_run(
     archived.parent.mkdir(parents=True)
     archived.write_bytes(b"an earlier export")
     runs = [dict(run) for run in RUNS]
-    object_roots = {"s3_root": str(tmp_path / "s3"), "gcs_root": str(tmp_path / "gcs")}
+    # The S3 recipe runs against a local S3-compatible server, through the Amazon provider and s3fs.
+    s3.create_bucket("docs-lake")
+    object_roots = {"s3_root": "s3://docs-lake/logfire", "gcs_root": str(tmp_path / "gcs")}
     next(r for r in runs if r["dag_id"] == "logfire_to_object_storage")["conf"] = object_roots
-    reports = {
-        report.dag_id: report
-        for report in run_dags(
-            DAG_FILES, runs, env={**connection_env(docs_server), "LOGFIRE_EXPORT_ROOT": str(exports)}
-        )
-    }
+    env = {**connection_env(docs_server), **s3.connection_env(), "LOGFIRE_EXPORT_ROOT": str(exports)}
+    reports = {report.dag_id: report for report in run_dags(DAG_FILES, runs, env=env)}
     for report in reports.values():
         assert report.state == "success", (report.dag_id, report.tasks, report.log[-4000:])
         assert TOKEN not in report.log
@@ -337,10 +347,13 @@ def test_example_dags_run(
 
     # Object storage recipe, run against local roots (the DAG's params).
     stored = reports["logfire_to_object_storage"].xcom
-    for task_id, root in (("to_s3", "s3_root"), ("to_gcs", "gcs_root")):
-        path = Path(object_roots[root]) / "records" / partition / "records.parquet"
-        assert stored[task_id]["path"] == str(path)
-        assert pq.read_metadata(path).num_rows == ROWS_PER_DAY
+    key = f"logfire/records/{partition}/records.parquet"
+    assert stored["to_s3"]["path"] == f"s3://docs-lake/{key}"
+    assert s3.keys("docs-lake") == [key]
+    assert pq.read_metadata(io.BytesIO(s3.read("docs-lake", key))).num_rows == ROWS_PER_DAY
+    path = Path(object_roots["gcs_root"]) / "records" / partition / "records.parquet"
+    assert stored["to_gcs"]["path"] == str(path)
+    assert pq.read_metadata(path).num_rows == ROWS_PER_DAY
 
     assert set(reports["logfire_sensor_options"].tasks.values()) == {"success"}
 

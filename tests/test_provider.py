@@ -136,3 +136,49 @@ def test_providers_manager_registers_the_logfire_link_and_asset_scheme():
     runtime = ProvidersManagerTaskRuntime()
     assert "logfire" in runtime.asset_uri_handlers
     assert "logfire" in runtime.asset_factories
+
+
+DOCUMENTATION_URL = "https://airflow-provider-logfire.github.io/airflow-provider-logfire/"
+
+
+def test_providers_manager_knows_the_documentation_url():
+    """Airflow reads it from the package's `Documentation` project URL (the provider info has it too)."""
+    from importlib.metadata import metadata
+
+    from airflow.providers_manager import ProvidersManager
+
+    urls = dict(entry.split(", ", 1) for entry in metadata("airflow-provider-logfire").get_all("Project-URL"))
+    assert urls["Documentation"] == DOCUMENTATION_URL
+    assert set(urls) == {"Documentation", "Source", "Changelog", "Issues"}
+    assert (
+        ProvidersManager().providers["airflow-provider-logfire"].data["documentation-url"]
+        == DOCUMENTATION_URL
+    )
+
+
+def test_airflow_providers_get_shows_the_documentation_url(airflow_db):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "airflow",
+            "providers",
+            "get",
+            "airflow-provider-logfire",
+            "--full",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=True,
+    )
+    assert DOCUMENTATION_URL in result.stdout
+
+
+def test_the_api_server_lists_the_provider_with_its_documentation_url(api_client):
+    response = api_client.get("/api/v2/providers", params={"limit": 100})
+    assert response.status_code == 200, response.text
+    entry = next(p for p in response.json()["providers"] if p["package_name"] == "airflow-provider-logfire")
+    assert entry["documentation_url"] == DOCUMENTATION_URL

@@ -29,6 +29,7 @@ from airflow_provider_logfire.writers.partitions import Partition, Partitioner, 
 from airflow_provider_logfire.writers.paths import Target, display_path
 from airflow_provider_logfire.writers.policies import IfExists
 from airflow_provider_logfire.writers.staging import stage
+from airflow_provider_logfire.writers.uploads import abort_stale_uploads
 from airflow_provider_logfire.writers.writer import ExportWriter, open_resolved
 
 log = logging.getLogger(__name__)
@@ -350,6 +351,9 @@ def remove_stale_set_temporaries(root: Target, layout: SetLayout) -> list[str]:
     names = f"(?:{_name_pattern(layout)}|{re.escape(SUCCESS_NAME)})"
     pattern = re.compile(rf"(?:{_folders_pattern(layout)})?\.{names}\.tmp-[0-9a-f]{{12}}")
     removed = []
+    if isinstance(root, UPath):
+        aborted = abort_stale_uploads(root.fs, root.path, lambda key: pattern.fullmatch(key) is not None)
+        removed.extend(f"{key} (an unfinished upload)" for key in aborted)
     for relative in _relative_files(root):
         if pattern.fullmatch(relative):
             path = _join(root, relative)

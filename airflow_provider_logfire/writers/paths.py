@@ -59,9 +59,17 @@ def _file_url_to_path(url: str) -> str:
 
 
 def display_path(path: Path | UPath | str) -> str:
-    """The destination as shown in results, logs and errors: never with `user:password@`."""
-    text = str(path.absolute()) if isinstance(path, Path) else str(path)
-    return _USERINFO.sub(r"\1***@", text)
+    """The destination as shown in results, logs and errors: never with `user:password@`.
+
+    A `UPath` is shown without its user part at all: Airflow's `ObjectStoragePath` keeps its
+    connection id there (`s3://aws_default@bucket/key`), and the plain URL is the one a reader of
+    the bucket (or a downstream task, with its own connection) can use.
+    """
+    if isinstance(path, Path):
+        return str(path.absolute())
+    if isinstance(path, UPath):
+        return _USERINFO.sub(r"\1", str(path))
+    return _USERINFO.sub(r"\1***@", path)
 
 
 def destination_exists(destination: Destination) -> bool:

@@ -9,7 +9,8 @@ Guarantees by kind of destination:
   fsynced and moved with `os.replace`, which is atomic on POSIX and Windows. Without overwrite,
   `os.link` publishes it only if the destination does not exist, atomically.
 - fsspec filesystems (S3, GCS, Azure, memory, ...): the temporary object is completed (closed) and
-  then moved with `fs.mv`. Object stores implement that as copy + delete: the destination object
+  then moved with `fs.mv`. On S3 a large temporary file is a multipart upload until it is
+  complete, so nothing, not even the temporary object, is listed before then (see `uploads`). Object stores implement that as copy + delete: the destination object
   still appears all at once (a copy is atomic per object), but a crash between the copy and the
   delete can leave the temporary object behind, and the "does not exist yet" check for
   `if_exists="fail"`/`"skip"` is not atomic with the move.
@@ -28,6 +29,7 @@ from upath import UPath
 
 from airflow_provider_logfire.exceptions import DestinationError
 from airflow_provider_logfire.writers.paths import display_path
+from airflow_provider_logfire.writers.uploads import abandon, abort_stale_uploads, open_for_upload
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,13 @@ log = logging.getLogger(__name__)
 def temp_name(name: str) -> str:
     """A hidden, unique sibling name: `.records.parquet.tmp-3f9a0c1b2d4e`."""
     return f".{name}.tmp-{secrets.token_hex(6)}"
+
+
+def is_temp_name(candidate: str, name: str) -> bool:
+    """Whether `candidate` is a name `temp_name(name)` gives."""
+    prefix = f".{name}.tmp-"
+    suffix = candidate[len(prefix) :]
+    return candidate.startswith(prefix) and len(suffix) == 12 and all(c in "0123456789abcdef" for c in suffix)
 
 
 def _reason(error: BaseException) -> str:
@@ -196,7 +205,7 @@ class FsspecStagedFile(StagedFile):
                 self.path, f"cannot create directory {self._parent}: {_reason(error)}"
             ) from error
         try:
-            self._file = self._fs.open(self._temp, "wb")
+            self._file = open_for_upload(self._fs, self._temp)
         except Exception as error:
             raise DestinationError(
                 self.path, f"cannot create temporary file {self.temp_path}: {_reason(error)}"
@@ -225,10 +234,12 @@ class FsspecStagedFile(StagedFile):
         return True
 
     def discard(self) -> None:
+        file, self._file = self._file, None
         try:
-            self._close()
+            if file is not None:
+                abandon(file)  # an unfinished upload is aborted, not completed
         except Exception as error:
-            log.warning("Could not close temporary file %s: %s", self.temp_path, _reason(error))
+            log.warning("Could not abandon temporary file %s: %s", self.temp_path, _reason(error))
         try:
             if self._fs.exists(self._temp):
                 self._fs.rm(self._temp)
@@ -258,6 +269,11 @@ def remove_stale_temporaries(destination: Path | UPath) -> list[str]:
     """
     prefix = f".{destination.name}.tmp-"
     removed: list[str] = []
+    if isinstance(destination, UPath):
+        aborted = abort_stale_uploads(
+            destination.fs, destination.parent.path, lambda key: is_temp_name(key, destination.name)
+        )
+        removed.extend(f"{key} (an unfinished upload)" for key in aborted)
     try:
         if isinstance(destination, UPath):
             siblings = [p for p in destination.parent.iterdir() if p.name.startswith(prefix)]
@@ -266,8 +282,7 @@ def remove_stale_temporaries(destination: Path | UPath) -> list[str]:
     except (OSError, FileNotFoundError):
         return removed
     for path in siblings:
-        suffix = path.name[len(prefix) :]
-        if not (len(suffix) == 12 and all(c in "0123456789abcdef" for c in suffix)):
+        if not is_temp_name(path.name, destination.name):
             continue
         try:
             path.unlink()

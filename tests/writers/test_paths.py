@@ -58,3 +58,11 @@ def test_destination_exists_locally_and_on_fsspec(tmp_path: Path, memory_root: s
     assert destination_exists(f"file://{local}")
     assert destination_exists(remote)
     assert destination_exists(dangling)  # a link in the way is something that exists
+
+
+def test_display_path_shows_an_object_storage_path_without_its_user_part() -> None:
+    """Airflow's ObjectStoragePath keeps the connection id as the URL's user: the plain URL is shown."""
+    from upath import UPath
+
+    assert display_path(UPath("s3://aws_default@bucket/day/x.parquet")) == "s3://bucket/day/x.parquet"
+    assert display_path(UPath("s3://AKIA:very-secret@bucket/x.parquet")) == "s3://bucket/x.parquet"

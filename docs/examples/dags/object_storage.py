@@ -1,6 +1,6 @@
 """Exports to S3 and GCS through Airflow's object storage, with the credentials of a connection.
 
-Needs the provider of each store: `pip install "apache-airflow-providers-amazon[s3fs]"` for s3://,
+Needs the provider of each store: `pip install "airflow-provider-logfire[amazon]"` for s3://,
 `pip install "apache-airflow-providers-google"` (with gcsfs) for gs://.
 """
 
