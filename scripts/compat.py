@@ -50,7 +50,13 @@ AIRFLOW_PYTHONS = {
 #: validation error": body "Input should be a valid dictionary"), so no task runs under dag.test().
 #: These are the releases of 3.0.6's time, with which it works.
 HOLD_BACK: dict[str, tuple[str, ...]] = {
-    "3.0": ("fastapi==0.116.1", "starlette==0.47.3", "cadwyn==5.4.4", "pydantic==2.11.7"),
+    "3.0": (
+        "fastapi==0.116.1",
+        "starlette==0.47.3",
+        "cadwyn==5.4.4",
+        "pydantic==2.11.7",
+        "PyJWT==2.10.1",  # 2.15 refuses the iss=None that 3.0.6's API server signs; 2.10.1 (its time) takes it
+    ),
     "3.1": (),
     "3.2": (),
     "3.3": (),
@@ -86,15 +92,10 @@ SUBSETS = {
     "ci": (
         "tests/test_provider.py",
         "tests/test_dag_parse_cost.py",
-        "tests/test_example_dags.py",
-        "tests/hooks",
+        "tests/hooks/test_hook.py",
         "tests/operators/test_query_operator.py",
-        "tests/sensors",
-        "tests/triggers",
-        "tests/transfers/test_transfer_exactness.py",
         "tests/dbapi/test_connection_and_cursor.py",
         "tests/local/test_local_http.py",
-        "tests/local/test_local_sdk_compat.py",
     ),
 }
 

@@ -37,6 +37,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: How much of an error body is worth reading and quoting.
 MAX_ERROR_BODY = 64 * 1024
 
+#: The error for a blank query, wherever it is first noticed.
+EMPTY_SQL = "The SQL query is empty: give a SELECT statement over `records` or `metrics`."
+
 
 class ResultFormat(str, enum.Enum):
     """What a query asks the server to answer with."""
@@ -102,9 +105,7 @@ class QueryParams:
 
     def __post_init__(self) -> None:
         if not isinstance(self.sql, str) or not self.sql.strip():
-            raise LogfireConfigError(
-                "The SQL query is empty: give a SELECT statement over `records` or `metrics`."
-            )
+            raise LogfireConfigError(EMPTY_SQL)
         if self.limit is not None and (
             isinstance(self.limit, bool)
             or not isinstance(self.limit, int)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow_provider_logfire.client.protocol import EMPTY_SQL
 from airflow_provider_logfire.client.settings import MAX_LIMIT
 from airflow_provider_logfire.core.windows import (
     IndivisibleWindowError,
@@ -169,7 +170,7 @@ def _inner(sql: str) -> str:
     """The user's SQL without the trailing `;`, whitespace and comments, ready to nest."""
     text = sql[: _code_end(sql)].strip()
     if not text:
-        raise LogfireConfigError("the SQL query is empty")
+        raise LogfireConfigError(EMPTY_SQL)
     return text
 
 

@@ -62,11 +62,12 @@ log = logging.getLogger(__name__)
 def _mask(secret: str) -> None:
     """Ask Airflow to redact the token from task logs, whatever the Airflow 3.x version.
 
-    The token is registered with this process's masker first: Airflow 3.0's `mask_secret` sends
-    it to the supervisor before masking it here, and `dag.test()`'s in-process supervisor logs
-    every message it is sent, so on 3.0 the token itself reached the debug log.
+    Under `dag.test()` the supervisor runs in this very process, so this process's masker is the
+    one that redacts, and nothing is sent: the in-process supervisor logs every message it is
+    sent at debug level, unredacted (Airflow 3.0 printed the token that way).
     """
-    _mask_in_this_process(secret)
+    if _mask_in_this_process(secret) and _supervisor_in_this_process():
+        return
     try:
         from airflow.sdk.log import mask_secret
     except ImportError:  # pragma: no cover - Airflow 3.0
@@ -77,14 +78,24 @@ def _mask(secret: str) -> None:
     mask_secret(secret)
 
 
-def _mask_in_this_process(secret: str) -> None:
+def _mask_in_this_process(secret: str) -> bool:
     for home in ("airflow.sdk._shared.secrets_masker", "airflow.sdk.execution_time.secrets_masker"):
         try:
             masker = importlib.import_module(home)._secrets_masker
         except (ImportError, AttributeError):
             continue
         masker().add_mask(secret)
-        return
+        return True
+    return False
+
+
+def _supervisor_in_this_process() -> bool:
+    try:
+        from airflow.sdk.execution_time import task_runner
+    except ImportError:  # pragma: no cover
+        return False
+    comms = getattr(task_runner, "SUPERVISOR_COMMS", None)
+    return type(comms).__name__ == "InProcessSupervisorComms"
 
 
 def _running_task_context() -> Mapping[str, Any] | None:

@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from airflow_provider_logfire.client.settings import DEFAULT_LIMITS, MAX_LIMIT
 from airflow_provider_logfire.local import otlp, responses
-from airflow_provider_logfire.local.compression import FastGZipMiddleware
+from airflow_provider_logfire.local.compression import gzip_middleware
 from airflow_provider_logfire.local.engine import (
     InvalidParameterError,
     LoadError,
@@ -130,7 +130,7 @@ def create_app(
     ]
     middleware = []
     if gzip:
-        middleware.append(Middleware(FastGZipMiddleware, minimum_size=1024))
+        middleware.append(Middleware(gzip_middleware(), minimum_size=1024))
     if latency_ms > 0:
         middleware.append(Middleware(_Latency, seconds=latency_ms / 1000))
     middleware.append(Middleware(_TokenAuth, token=token))

@@ -10,6 +10,8 @@ faster, for answers a little larger (~1.4 MB instead of ~1.1 MB for such a page)
 
 from __future__ import annotations
 
+import inspect
+
 from isal import isal_zlib
 from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipMiddleware, GZipResponder
@@ -44,3 +46,16 @@ class _IsalResponder(GZipResponder):
         if self._compressor is None:
             self._compressor = isal_zlib.compressobj(self.compresslevel, isal_zlib.DEFLATED, _GZIP_WBITS)
         return self._compressor
+
+
+def gzip_middleware() -> type[GZipMiddleware]:
+    """`FastGZipMiddleware` where Starlette's responder compresses through a `compressor` (recent
+    Starlette, which this subclass builds on); Starlette's own zlib middleware on older releases
+    (Airflow 3.0 pins Starlette 0.47): the same answers, at zlib's cost."""
+    responder = inspect.signature(GZipResponder.__init__).parameters
+    if isinstance(inspect.getattr_static(GZipResponder, "compressor", None), property) and {
+        "thread_minimum_size",
+        "exclude_content_types",
+    } <= set(responder):
+        return FastGZipMiddleware
+    return GZipMiddleware

@@ -172,7 +172,10 @@ def test_airflow_connections_test_reports_organization_and_project(server, airfl
 def test_airflow_connections_test_failure_explains_and_hides_the_token(server, airflow_db):
     result = _airflow_connections_test({"host": server.url, "password": "pylf_v1_us_NotTheToken1"})
     output = result.stdout + result.stderr
-    assert result.returncode == 1
+    from airflow import __version__ as airflow_version
+
+    # Airflow 3.0's `connections test` prints the failure but exits 0; 3.1 made it exit 1.
+    assert result.returncode == (0 if airflow_version.startswith("3.0.") else 1)
     assert "Connection failed!" in output
     assert "refused the read token (HTTP 401)" in output
     assert "NotTheToken1" not in output
@@ -184,4 +187,5 @@ def test_hook_module_import_is_cheap():
         "print(sorted(m for m in ('pyarrow', 'duckdb', 'pandas', 'polars') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    # The last line: on Airflow 3.0 common-sql's DbApiHook starts ProvidersManager, which logs to stdout.
+    assert out.strip().splitlines()[-1] == "[]"
