@@ -25,6 +25,9 @@ from airflow_provider_logfire._airflow.assets import MAX_EVENT_FILES, export_eve
 from airflow_provider_logfire.local.testing import LocalServer
 from tests.support.dag_tasks import LOGICAL_DATE, SECRET_TOKEN, connection_env, records_table
 
+# See `own_db` in pyproject.toml: a fresh database, in a pytest process of its own.
+pytestmark = pytest.mark.own_db
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
 CHAIN = Path(__file__).resolve().parents[1] / "support" / "run_asset_chain.py"
 #: The hourly export's run at LOGICAL_DATE reads the hour before it.
