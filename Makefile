@@ -23,11 +23,8 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Two pytest processes: the `own_db` tests read Airflow's SQLite database straight, and after the
-# rest of the suite they have found it malformed (cause not found yet), so they get a fresh one.
 test: lint
-	$(VENV)/bin/pytest -m "not dist and not own_db"
-	$(VENV)/bin/pytest -m "own_db and not dist"
+	$(VENV)/bin/pytest
 
 # A real Airflow deployment (api-server, scheduler, dag-processor, triggerer; LocalExecutor, SQLite)
 # against the local server, and the connection form in headless Chromium (Debian's, installed here

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -40,8 +41,46 @@ def airflow_db(airflow_home: Path) -> Path:
             capture_output=True,
             env=os.environ.copy(),
         )
+        copy_airflow_db(airflow_home / "airflow.db", airflow_home / _MIGRATED)
         marker.touch()
     return airflow_home
+
+
+#: A copy of the session's database as `db migrate` left it, before any test wrote to it.
+_MIGRATED = "migrated.db"
+
+
+def fresh_airflow_home(airflow_db: Path, home: Path) -> dict[str, str]:
+    """Environment for a subprocess whose Airflow home is `home`, with a just-migrated database.
+
+    For tests that assert what the whole database holds (every asset event, the scheduler's
+    queue): the session's database also holds whatever earlier tests' DAG runs wrote.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    copy_airflow_db(airflow_db / _MIGRATED, home / "airflow.db")
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+    }
+
+
+def copy_airflow_db(source: Path, target: Path) -> None:
+    """A consistent copy of the Airflow database `source` at `target`, through SQLite's backup API.
+
+    Never copy the live file as bytes from this process: Airflow keeps it in WAL mode, and closing
+    any plain file descriptor on it drops every POSIX lock SQLite holds on it in this process. The
+    next process to close its last connection then takes itself for the only user and resets the
+    WAL and its shared-memory index, and this process's open connections (the in-process API
+    server, the tests that read the database straight) read "database disk image is malformed".
+    """
+    reading = sqlite3.connect(source, timeout=30)
+    copy = sqlite3.connect(target)
+    try:
+        with copy:
+            reading.backup(copy)
+    finally:
+        copy.close()
+        reading.close()
 
 
 @dataclass

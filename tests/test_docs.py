@@ -40,6 +40,7 @@ import pytest
 from airflow_provider_logfire.client import LogfireClient
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import LocalServer, run_local_server
+from tests.conftest import copy_airflow_db
 from tests.support.s3 import LocalS3, local_s3
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,7 +181,7 @@ def background_examples(docs_server: LocalServer, airflow_db: Path, tmp_path_fac
     # dag.test() in the pytest example writes Airflow's SQLite database: give it a copy of its own,
     # so that it cannot lock out the DAG runs of test_example_dags_run going on at the same time.
     home = tmp_path_factory.mktemp("pytest-example-home")
-    shutil.copy(airflow_db / "airflow.db", home / "airflow.db")
+    copy_airflow_db(airflow_db / "airflow.db", home / "airflow.db")
     (home / "dags").mkdir()
     shutil.copy(EXAMPLES / "dags" / "quickstart.py", home / "dags")  # the one DAG it runs: less to parse
     pytest_env = {

@@ -10,9 +10,6 @@ import sys
 
 import pytest
 
-# See `own_db` in pyproject.toml: a fresh database, in a pytest process of its own.
-pytestmark = pytest.mark.own_db
-
 EXPECTED_EXTRAS = {"region", "api_version", "timeout", "environment", "allow_insecure_http", "ui_url"}
 
 

@@ -23,10 +23,8 @@ import pytest
 
 from airflow_provider_logfire._airflow.assets import MAX_EVENT_FILES, export_event_extra
 from airflow_provider_logfire.local.testing import LocalServer
+from tests.conftest import fresh_airflow_home
 from tests.support.dag_tasks import LOGICAL_DATE, SECRET_TOKEN, connection_env, records_table
-
-# See `own_db` in pyproject.toml: a fresh database, in a pytest process of its own.
-pytestmark = pytest.mark.own_db
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
 CHAIN = Path(__file__).resolve().parents[1] / "support" / "run_asset_chain.py"
@@ -81,9 +79,14 @@ def chain(server: LocalServer, airflow_db: Path, tmp_path_factory: pytest.TempPa
     server.engine.insert_arrow("records", records_table(outside, id_prefix="out", level=[17, 17]))
     work = tmp_path_factory.mktemp("asset_chain")
     export_root = work / "exports"
-    result = run_chain(
-        work, {**connection_env("logfire_default", server.url), "LOGFIRE_EXPORT_ROOT": str(export_root)}
-    )
+    # A database of its own: the chain asserts every event of the asset and the whole queue, and
+    # the example DAGs' runs elsewhere in the suite emit events for the same asset.
+    env = {
+        **fresh_airflow_home(airflow_db, work / "airflow-home"),
+        **connection_env("logfire_default", server.url),
+        "LOGFIRE_EXPORT_ROOT": str(export_root),
+    }
+    result = run_chain(work, env)
     result["export_root"] = export_root
     return result
 

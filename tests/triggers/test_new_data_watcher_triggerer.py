@@ -24,9 +24,6 @@ from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import LocalServer, run_local_server
 from tests.triggers.test_new_data_trigger import TOKEN, load_rows, send_spans
 
-# See `own_db` in pyproject.toml: a fresh database, in a pytest process of its own.
-pytestmark = pytest.mark.own_db
-
 DAG_FILE = Path(__file__).resolve().parents[1] / "dags" / "new_data_watcher_dags.py"
 ASSET = "lf_shop_errors"
 
