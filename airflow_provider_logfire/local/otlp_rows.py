@@ -4,9 +4,10 @@ The mapping follows Logfire's: a span is a `records` row with its name in `span_
 `logfire.msg` attribute (else the name) in `message`, `logfire.level_num` (else error 17 for an
 ERROR status, else info 9) in `level`, `logfire.tags` in `tags`, and `logfire.span_type` in `kind`
 (pending spans, which the SDK sends while a span is still open, are stored with
-`kind = 'pending_span'`: `records_all` shows them, `records` does not, as on Logfire). The last
+`kind = 'pending_span'`: `records_all` shows them, `records` does not, as on Logfire). The first
 `exception` event fills `is_exception` and `exception_*`; every event, as in the demo data, is
-kept in `otel_events`. An OpenTelemetry log record is a `kind='log'` row whose body
+kept in `otel_events`, and each event not named `exception` is also a row of its own
+(`kind = 'span_event'`, see `span_event_rows`). An OpenTelemetry log record is a `kind='log'` row whose body
 is `log_body`, whose severity number is its level (Logfire's levels are OTel severity numbers),
 and whose span is its parent. Attributes not used for bookkeeping land in `attributes` as JSON,
 values the SDK had to JSON-encode (declared in `logfire.json_schema`) parsed back into objects.
@@ -16,6 +17,7 @@ values the SDK had to JSON-encode (declared in `logfire.json_schema`) parsed bac
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import os
@@ -86,7 +88,8 @@ class UnstorableValueError(LocalServerError, ValueError):
 
 
 def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
-    """One `records` row per span of the request (pending spans with `kind = 'pending_span'`)."""
+    """One `records` row per span of the request (pending spans with `kind = 'pending_span'`),
+    and one per span event that is not an exception (`kind = 'span_event'`)."""
     rows = []
     for resource_spans in request.resource_spans:
         resource = _resource_columns(resource_spans.resource)
@@ -102,40 +105,92 @@ def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
                 level = _level_attribute(attributes)
                 if level is None:
                     level = ERROR if status == "ERROR" else INFO
-                rows.append(
-                    {
-                        "start_timestamp": _micros(start_ns),
-                        "end_timestamp": _micros(end_ns),
-                        "duration": None if kind != "span" else (end_ns - start_ns) / 1e9,
-                        "trace_id": _hex_id(span.trace_id),
-                        "span_id": _hex_id(span.span_id),
-                        "parent_span_id": _hex_id(span.parent_span_id),
-                        "kind": kind,
-                        "level": level,
-                        "span_name": span.name,
-                        "message": _message(attributes, span.name),
-                        "tags": _tags(attributes),
-                        "attributes": _user_attributes(attributes, span.name),
-                        "attributes_json_schema": _json_schema_text(attributes),
-                        **_exception_columns(_last_exception(span.events)),
-                        "otel_status_code": status,
-                        "otel_status_message": span.status.message or None,
-                        "otel_events": _json_or_none([_event(e) for e in span.events]),
-                        "otel_links": _json_or_none([_link(link) for link in span.links]),
-                        **scope,
-                        **resource,
-                        **_http_columns(attributes),
-                    }
-                )
+                span_row = {
+                    "start_timestamp": _micros(start_ns),
+                    "end_timestamp": _micros(end_ns),
+                    "duration": None if kind != "span" else (end_ns - start_ns) / 1e9,
+                    "trace_id": _hex_id(span.trace_id),
+                    "span_id": _hex_id(span.span_id),
+                    "parent_span_id": _hex_id(span.parent_span_id),
+                    "kind": kind,
+                    "level": level,
+                    "span_name": span.name,
+                    "message": _message(attributes, span.name),
+                    "tags": _tags(attributes),
+                    "attributes": _user_attributes(attributes, span.name),
+                    "attributes_json_schema": _json_schema_text(attributes),
+                    **_exception_columns(_first_exception(span.events)),
+                    "otel_status_code": status,
+                    "otel_status_message": span.status.message or None,
+                    "otel_events": _json_or_none([_event(e) for e in span.events]),
+                    "otel_links": _json_or_none([_link(link) for link in span.links]),
+                    **scope,
+                    **resource,
+                    **_http_columns(attributes),
+                }
+                rows.append(span_row)
+                if kind != "pending_span":  # the finished span brings the same events again
+                    rows.extend(span_event_rows(span, span_row, {**scope, **resource}))
     return _to_table(RECORDS, rows)
 
 
-def _last_exception(events: Iterable[Any]) -> dict[str, Any] | None:
-    found = None
+def span_event_rows(
+    span: Any, span_row: Mapping[str, Any], shared: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The `kind = 'span_event'` rows of a span: one per event not named `exception`.
+
+    Logfire's SQL reference says only that span events are copied into rows of their own
+    (exceptions become the span's `is_exception` instead). The rest is the local server's
+    choice, made to look like a log written inside the span: the event's time is both
+    timestamps (no duration), its name the `span_name` and `message` (unless it carries
+    `logfire.msg`), its attributes the `attributes`, its level `logfire.level_num` or info,
+    no status, events or links of its own. It belongs to the span's trace, with the span as
+    its parent and an id of its own, derived from the span's id and the event's position so
+    that the same span sent twice gives the same rows. Scope and resource are the span's.
+    """
+    rows = []
+    for index, event in enumerate(span.events):
+        if event.name == "exception":
+            continue
+        attributes = _attributes(event.attributes)
+        at = _micros(event.time_unix_nano) if event.time_unix_nano else span_row["start_timestamp"]
+        level = _level_attribute(attributes)
+        rows.append(
+            {
+                "start_timestamp": at,
+                "end_timestamp": at,
+                "duration": None,
+                "trace_id": span_row["trace_id"],
+                "span_id": _event_span_id(span.trace_id, span.span_id, index),
+                "parent_span_id": span_row["span_id"],
+                "kind": "span_event",
+                "level": INFO if level is None else level,
+                "span_name": event.name,
+                "message": _message(attributes, event.name),
+                "tags": _tags(attributes),
+                "attributes": _user_attributes(attributes, event.name),
+                "attributes_json_schema": _json_schema_text(attributes),
+                "is_exception": False,
+                **shared,
+                **_http_columns(attributes),
+            }
+        )
+    return rows
+
+
+def _event_span_id(trace_id: bytes, span_id: bytes, index: int) -> str:
+    """16 hex characters naming the `index`-th event of a span, the same on every delivery."""
+    digest = hashlib.blake2b(trace_id + span_id + index.to_bytes(4, "big"), digest_size=8).digest()
+    return digest.hex() if digest.strip(b"\x00") else "0000000000000001"
+
+
+def _first_exception(events: Iterable[Any]) -> dict[str, Any] | None:
+    """The attributes of the first `exception` event: Logfire's SQL reference derives the
+    `exception_*` columns from the first such event."""
     for event in events:
         if event.name == "exception":
-            found = _attributes(event.attributes)
-    return found
+            return _attributes(event.attributes)
+    return None
 
 
 def _exception_columns(exception: Mapping[str, Any] | None) -> dict[str, Any]:
