@@ -255,7 +255,8 @@ def test_timestamps_day_and_duration_agree(db: duckdb.DuckDBPyConnection) -> Non
           count(*) FILTER (day <> CAST(start_timestamp AS DATE)),
           count(*) FILTER (end_timestamp < start_timestamp),
           count(*) FILTER (kind = 'span' AND abs(duration - epoch(end_timestamp - start_timestamp)) > 1e-6),
-          count(*) FILTER (kind = 'log' AND (duration IS NOT NULL OR end_timestamp <> start_timestamp)),
+          count(*) FILTER (kind IN ('log', 'span_event')
+                           AND (duration IS NOT NULL OR end_timestamp <> start_timestamp)),
           count(*) FILTER (created_at NOT BETWEEN end_timestamp + INTERVAL 500 MILLISECOND
                                               AND end_timestamp + INTERVAL 5 SECOND),
           count(*) FILTER (project_id <> 'local')
@@ -279,8 +280,9 @@ def test_levels_and_kinds_look_like_a_real_service(db: duckdb.DuckDBPyConnection
     kinds = dict(
         db.execute(f"SELECT kind, count(*) / sum(count(*)) OVER () FROM {R} GROUP BY kind").fetchall()
     )
-    assert set(kinds) == {"span", "log"}
+    assert set(kinds) == {"span", "log", "span_event"}
     assert 0.1 < kinds["log"] < 0.4
+    assert 0.01 < kinds["span_event"] < 0.1
 
 
 def test_http_server_spans_fill_the_http_columns(db: duckdb.DuckDBPyConnection) -> None:
@@ -360,7 +362,7 @@ def test_errors_carry_exceptions(db: duckdb.DuckDBPyConnection) -> None:
     rows = db.execute(
         f"""
         SELECT level, otel_status_code, otel_status_message, exception_type, exception_message,
-               exception_stacktrace, otel_events->>'$[0].name', otel_events->>'$[0].attributes."exception.type"'
+               exception_stacktrace, otel_events->>'$[#-1].name', otel_events->>'$[#-1].attributes."exception.type"'
         FROM {R} WHERE is_exception
         """
     ).fetchall()
@@ -370,10 +372,59 @@ def test_errors_carry_exceptions(db: duckdb.DuckDBPyConnection) -> None:
         assert exc_type and exc_message is not None and status_message.startswith(exc_type.rsplit(".", 1)[-1])
         assert stacktrace.startswith("Traceback (most recent call last):") and stacktrace.count("\n") >= 3
         assert stacktrace.rstrip().endswith(f"{exc_type}: {exc_message}".rstrip(": "))
-        assert (event, event_type) == ("exception", exc_type)
+        assert (event, event_type) == ("exception", exc_type)  # the last event: at the span's end
     assert len({row[3] for row in rows}) >= 3
     assert _one(db, f"SELECT count(*) FROM {R} WHERE http_response_status_code >= 500 AND level < 17") == 0
     assert _one(db, f"SELECT count(*) FROM {R} WHERE otel_status_code = 'ERROR' AND level < 17") == 0
+
+
+def test_span_events_are_rows_and_entries_of_their_span(db: duckdb.DuckDBPyConnection) -> None:
+    """As Logfire's SQL reference describes `kind`: each span event not named `exception` is a row
+    of its own, and stays in its span's `otel_events` with the same name, time and attributes."""
+    total, found, same_origin, event_like = db.execute(
+        f"""
+        SELECT count(*), count(p.span_id),
+               count(*) FILTER (p.kind = 'span' AND c.service_name = p.service_name
+                                AND c.otel_scope_name = p.otel_scope_name),
+               count(*) FILTER (c.level = 9 AND c.otel_status_code IS NULL AND NOT c.is_exception
+                                AND c.otel_events IS NULL AND c.message = c.span_name)
+        FROM {R} c LEFT JOIN {R} p ON p.span_id = c.parent_span_id AND p.trace_id = c.trace_id
+        WHERE c.kind = 'span_event'
+        """
+    ).fetchall()[0]
+    assert total > 100
+    assert found == same_origin == event_like == total
+    names = {
+        row[0]
+        for row in db.execute(f"SELECT DISTINCT span_name FROM {R} WHERE kind = 'span_event'").fetchall()
+    }
+    assert names == {"order validated", "smtp connected"}
+
+    # Every listed event but `exception` is exactly one row, and every event row is listed.
+    listed, matched, event_rows = db.execute(
+        f"""
+        WITH entries AS (
+            SELECT trace_id, span_id, unnest(CAST(otel_events AS JSON[])) AS e FROM {R} WHERE otel_events IS NOT NULL
+        ), listed AS (
+            SELECT trace_id, span_id, e->>'$.name' AS name, e->>'$.timestamp' AS at,
+                   CAST(e->'$.attributes' AS VARCHAR) AS attributes
+            FROM entries WHERE e->>'$.name' <> 'exception'
+        )
+        SELECT (SELECT count(*) FROM listed), count(c.span_id),
+               (SELECT count(*) FROM {R} WHERE kind = 'span_event')
+        FROM listed l LEFT JOIN {R} c
+          ON c.kind = 'span_event' AND c.trace_id = l.trace_id AND c.parent_span_id = l.span_id
+         AND c.span_name = l.name AND strftime(c.start_timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') = l.at
+         AND CAST(json(c.attributes) AS VARCHAR) = l.attributes
+        """
+    ).fetchall()[0]
+    assert listed == matched == event_rows == total
+    # A failed send lists its connection event first, then the exception at the span's end.
+    both = db.execute(
+        f"SELECT otel_events->>'$[0].name', otel_events->>'$[1].name' FROM {R} "
+        "WHERE is_exception AND span_name = 'sending e-mail to user {user_id}' LIMIT 1"
+    ).fetchall()
+    assert both == [("smtp connected", "exception")]
 
 
 def test_services_versions_environments_and_tags(db: duckdb.DuckDBPyConnection) -> None:

@@ -845,6 +845,129 @@ def test_documented_query_restricted_to_its_window(server: LocalServer, name: st
     assert case.check(answer), f"{name} (from {case.page}):\n{sql}\n-> {answer}"
 
 
+# -- span events: ingested over OTLP, then queried as Logfire's SQL reference describes ------------
+
+
+def _span_event_request() -> bytes:
+    """One span with two events and two exceptions, as an OpenTelemetry SDK sends them."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    start_ns = int(T0.timestamp()) * 10**9
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    resource_spans.resource.attributes.add(key="service.name", value=AnyValue(string_value="shop"))
+    span = resource_spans.scope_spans.add().spans.add(
+        trace_id=bytes.fromhex("2" * 32),
+        span_id=bytes.fromhex("b" * 16),
+        name="checkout",
+        start_time_unix_nano=start_ns,
+        end_time_unix_nano=start_ns + 2 * 10**9,
+    )
+    for offset_ms, name, attributes in (
+        (100, "cart loaded", {"items": AnyValue(int_value=3)}),
+        (500, "exception", {"exception.type": AnyValue(string_value="KeyError")}),
+        (900, "payment authorised", {"provider": AnyValue(string_value="acme")}),
+        (1500, "exception", {"exception.type": AnyValue(string_value="TimeoutError")}),
+    ):
+        event = span.events.add(name=name, time_unix_nano=start_ns + offset_ms * 10**6)
+        event.attributes.extend(KeyValue(key=k, value=v) for k, v in attributes.items())
+    return request.SerializeToString()
+
+
+@pytest.fixture(scope="module")
+def event_server() -> Iterator[LocalServer]:
+    with LocalEngine() as engine, run_local_server(engine) as running:
+        response = httpx.post(
+            f"{running.url}/v1/traces",
+            content=_span_event_request(),
+            headers={"Authorization": running.token, "Content-Type": "application/x-protobuf"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        yield running
+
+
+SPAN_EVENT_CASES = {
+    # "Span events are copied into new rows of `records` with the `kind` set to `span_event`
+    # ..., unless the event name is `exception`."
+    "span-event-rows": Case(
+        SQL_REFERENCE,
+        "SELECT span_name, message, kind, duration, start_timestamp FROM records WHERE kind = 'span_event' "
+        "ORDER BY start_timestamp",
+        lambda a: (
+            a.rows
+            == [
+                {
+                    "span_name": "cart loaded",
+                    "message": "cart loaded",
+                    "kind": "span_event",
+                    "duration": None,
+                    "start_timestamp": "2026-11-27T10:00:00.100000Z",
+                },
+                {
+                    "span_name": "payment authorised",
+                    "message": "payment authorised",
+                    "kind": "span_event",
+                    "duration": None,
+                    "start_timestamp": "2026-11-27T10:00:00.900000Z",
+                },
+            ]
+        ),
+    ),
+    "span-event-under-its-span": Case(
+        SQL_REFERENCE,  # the reference's parent/child JOIN, with the span events as children
+        """SELECT
+    parent_records.message AS parent_message,
+    child_records.message  AS child_message
+FROM records parent_records
+JOIN records child_records
+    ON  child_records.trace_id       = parent_records.trace_id
+    AND child_records.parent_span_id = parent_records.span_id
+ORDER BY child_records.start_timestamp""",
+        lambda a: (
+            a.rows
+            == [
+                {"parent_message": "checkout", "child_message": "cart loaded"},
+                {"parent_message": "checkout", "child_message": "payment authorised"},
+            ]
+        ),
+    ),
+    "span-event-attributes": Case(
+        SQL_REFERENCE,
+        "SELECT attributes->>'provider' AS provider FROM records "
+        "WHERE kind = 'span_event' AND attributes ? 'provider'",
+        lambda a: a.rows == [{"provider": "acme"}],
+    ),
+    "exception-events-are-not-rows": Case(
+        SQL_REFERENCE,  # `is_exception`: "derived from attributes of the first such event"
+        "SELECT kind, is_exception, exception_type, json_length(otel_events) AS events FROM records "
+        "WHERE kind <> 'span_event' OR span_name = 'exception'",
+        lambda a: (
+            a.rows == [{"kind": "span", "is_exception": True, "exception_type": "KeyError", "events": 4}]
+        ),
+    ),
+    "span-events-stay-in-otel-events": Case(
+        SQL_REFERENCE,  # "All span events also currently remain attached to the original span"
+        "SELECT otel_events->0->>'name' AS first, otel_events->2->>'name' AS third FROM records "
+        "WHERE kind = 'span'",
+        lambda a: a.rows == [{"first": "cart loaded", "third": "payment authorised"}],
+    ),
+    "kinds-of-records": Case(
+        SQL_REFERENCE,
+        "SELECT kind, count(*) AS n FROM records GROUP BY kind ORDER BY kind",
+        lambda a: a.rows == [{"kind": "span", "n": 1}, {"kind": "span_event", "n": 2}],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SPAN_EVENT_CASES))
+def test_span_events_as_logfire_documents_them(event_server: LocalServer, name: str) -> None:
+    case = SPAN_EVENT_CASES[name]
+    answer = ask(event_server, case.sql)
+    assert case.check(answer), f"{name} (from {case.page}):\n{case.sql}\n-> {answer}"
+
+
 def test_group_by_a_name_means_the_input_column_before_the_alias(server: LocalServer) -> None:
     """`GROUP BY day` next to `date_trunc(...) AS day` (the LLM-cost cookbook's shape): DataFusion,
     like Postgres, reads a GROUP BY name as an input column first, and `records` has a `day`
