@@ -27,6 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datafusion import SessionContext, udf
 
+from airflow_provider_logfire.local.metric_functions import register_metric_functions
+
 #: Marks an encoded path (see `encode_path`); no real key starts with a unit separator.
 PATH_MARKER = "\x1fpath:"
 
@@ -56,6 +58,7 @@ def register_functions(ctx: SessionContext) -> None:
     """Make Logfire's functions callable in `ctx`."""
     for function in _UDFS:
         ctx.register_udf(function)
+    register_metric_functions(ctx)
 
 
 # -- JSON --------------------------------------------------------------------------------------

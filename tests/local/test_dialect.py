@@ -180,6 +180,42 @@ METRICS = [
         "exp_histogram_positive_bucket_counts_offset": 0,
         "attributes": json.dumps({"http.route": "/checkout"}),
     },
+    # A cumulative counter with two series; the `transmit` one restarts (a new start time) at 10:02:30.
+    *(
+        {
+            "recorded_timestamp": T0 + timedelta(minutes=minute),
+            "start_timestamp": T0 + timedelta(minutes=started),
+            "metric_name": "system.network.io",
+            "unit": "By",
+            "metric_type": "sum",
+            "aggregation_temporality": "cumulative",
+            "is_monotonic": True,
+            "service_name": "api",
+            "scalar_value": reading,
+            "attributes": json.dumps({"direction": direction}),
+        }
+        for minute, started, direction, reading in (
+            (1, 0, "transmit", 100.0),
+            (2, 0, "transmit", 160.0),
+            (3, 2.5, "transmit", 40.0),
+            (4, 2.5, "transmit", 100.0),
+            (1, 0, "receive", 10.0),
+            (4, 0, "receive", 40.0),
+        )
+    ),
+    # A gauge, read three times.
+    *(
+        {
+            "recorded_timestamp": T0 + timedelta(minutes=minute),
+            "metric_name": "process.cpu.utilization",
+            "unit": "1",
+            "metric_type": "gauge",
+            "service_name": "api",
+            "scalar_value": reading,
+            "attributes": "{}",
+        }
+        for minute, reading in ((1, 0.2), (2, 0.6), (3, 0.4))
+    ),
     {
         "recorded_timestamp": NOW - timedelta(minutes=5),
         "metric_name": "system.cpu.time",
@@ -767,6 +803,114 @@ ORDER BY day DESC, cost_usd DESC""",
         DIALECT,
         "SELECT (attributes->>'n')::int AS n FROM records WHERE attributes ? 'n'",
         lambda a: a.rows == [{"n": 3}] and a.type_of("n") == "Int32",
+    ),
+    # -- metrics: `value` and the metric_* functions --------------------------------------------
+    "metric-quantile": Case(
+        EXPLORE,  # $resolution rendered as the guide's own example does: '5 minutes'
+        """SELECT
+    time_bucket('5 minutes', recorded_timestamp) AS x,
+    metric_quantile(0.95, value) AS p95
+FROM metrics
+WHERE metric_name = 'http.server.duration'
+GROUP BY x
+ORDER BY x""",
+        # One point per bucket: the 0.95 quantile of the observations the guide's unpacking recipe
+        # spreads over its buckets ([0.1, 0.125]: 0.1125; [0.125, 0.25]: 0.125, 0.1875, 0.25 /
+        # [1, 2]: 1, 2), interpolated between neighbours (test_metric_functions checks the recipe).
+        lambda a: (
+            a.column("x") == ["2026-11-27T10:00:00.000000Z", "2026-11-27T10:05:00.000000Z"]
+            and a.column("p95") == [pytest.approx(0.1875 + 0.85 * 0.0625), pytest.approx(1.95)]
+            and a.type_of("p95") == "Float64"
+        ),
+    ),
+    "metric-quantile-of-a-gauge": Case(
+        DASHBOARD_QUERIES,  # "The same query works unchanged for a gauge like process.cpu.utilization"
+        """SELECT
+    time_bucket('1 hour', recorded_timestamp) AS x,
+    metric_quantile(0.95, value) AS p95
+FROM metrics
+WHERE metric_name = 'process.cpu.utilization'
+GROUP BY x
+ORDER BY x""",
+        lambda a: a.rows == [{"x": "2026-11-27T10:00:00.000000Z", "p95": pytest.approx(0.58)}],
+    ),
+    "metric-summary-statistics": Case(
+        DASHBOARD_QUERIES,  # '<fill in>' filled in, $resolution rendered
+        """SELECT
+    time_bucket('1 hour', recorded_timestamp) AS x,
+    SUM(metric_count(value)) AS total_count,
+    SUM(metric_sum(value)) AS total_sum,
+    SUM(metric_sum(value)) / NULLIF(SUM(metric_count(value)), 0) AS average,
+    MIN(metric_min(value)) AS min,
+    MAX(metric_max(value)) AS max
+FROM metrics
+WHERE metric_name = 'http.server.duration'
+GROUP BY x""",
+        # the same answer as the guide's flat-column version (case histogram-aggregates)
+        lambda a: (
+            a.rows
+            == [
+                {
+                    "x": "2026-11-27T10:00:00.000000Z",
+                    "total_count": 6,
+                    "total_sum": 4.0,
+                    "average": pytest.approx(4 / 6),
+                    "min": 0.1,
+                    "max": 2.0,
+                }
+            ]
+        ),
+    ),
+    "metric-rate": Case(
+        DASHBOARD_QUERIES,
+        """SELECT
+    time_bucket('1 hour', recorded_timestamp) AS x,
+    metric_rate(value, recorded_timestamp) AS bytes_per_second
+FROM metrics
+WHERE metric_name = 'system.network.io'
+GROUP BY x
+ORDER BY x""",
+        # transmit rises 60, restarts at 40, rises 60: 160 bytes in 180 s; receive 30 in 180 s
+        lambda a: (
+            a.rows == [{"x": "2026-11-27T10:00:00.000000Z", "bytes_per_second": pytest.approx(190 / 180)}]
+        ),
+    ),
+    "metric-increase": Case(
+        DASHBOARD_QUERIES,
+        "SELECT attributes->>'direction' AS direction, metric_increase(value, recorded_timestamp) AS bytes "
+        "FROM metrics WHERE metric_name = 'system.network.io' GROUP BY 1 ORDER BY 1",
+        lambda a: (
+            a.rows == [{"direction": "receive", "bytes": 30.0}, {"direction": "transmit", "bytes": 160.0}]
+        ),
+    ),
+    "metric-per-row-functions": Case(
+        DASHBOARD_QUERIES,  # the per-row functions of the guide's table, on a histogram and a gauge
+        "SELECT metric_name, metric_avg(value) AS avg, metric_count(value) AS n, metric_min(value) AS lo, "
+        "metric_max(value) AS hi FROM metrics WHERE metric_name IN ('http.server.duration', "
+        "'process.cpu.utilization') ORDER BY recorded_timestamp, metric_name LIMIT 2",
+        lambda a: (
+            a.rows
+            == [
+                {"metric_name": "http.server.duration", "avg": 0.25, "n": 4, "lo": 0.1, "hi": 0.4},
+                {"metric_name": "process.cpu.utilization", "avg": 0.2, "n": 1, "lo": 0.2, "hi": 0.2},
+            ]
+            and a.type_of("n") == "Int64"
+        ),
+    ),
+    "metric-merge": Case(
+        DASHBOARD_QUERIES,  # "folds the group's data points into one `value` struct"
+        "SELECT metric_count(merged) AS n, metric_sum(merged) AS total, metric_avg(merged) AS mean FROM ("
+        "SELECT metric_merge(value) AS merged FROM metrics WHERE metric_name = 'http.server.duration')",
+        lambda a: a.rows == [{"n": 6, "total": 4.0, "mean": pytest.approx(4 / 6)}],
+    ),
+    "metric-value-column": Case(
+        EXPLORE,  # "the easiest way to work with metric values is the `value` column"
+        "SELECT value FROM metrics WHERE metric_name = 'process.cpu.utilization' ORDER BY recorded_timestamp LIMIT 1",
+        lambda a: (
+            a.names == ["value"]
+            and a.rows[0]["value"]["metric_type"] == "gauge"
+            and a.rows[0]["value"]["scalar_value"] == 0.2
+        ),
     ),
     # -- the rest of the JSON functions ------------------------------------------------------
     "json-typed-getters": Case(
