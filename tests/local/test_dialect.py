@@ -929,7 +929,8 @@ ORDER BY x""",
         "SELECT json_length(attributes, 'items') AS n, json_get_int(attributes, 'items', 1) AS second, "
         "json_get_json(attributes, 'items') AS raw, json_object_keys(attributes) AS keys "
         "FROM records WHERE attributes ? 'items'",
-        lambda a: a.rows == [{"n": 3, "second": 2, "raw": "[1,2,3]", "keys": ["items"]}],
+        # json_get_json is the array as the document writes it (json.dumps: with spaces)
+        lambda a: a.rows == [{"n": 3, "second": 2, "raw": "[1, 2, 3]", "keys": ["items"]}],
     ),
     "information-schema": Case(
         DIALECT,  # DataFusion's information_schema, listing the session's (windowed) tables
@@ -941,6 +942,17 @@ ORDER BY x""",
             and a.rows[1]["data_type"].startswith("List(")
             and len(a.rows) == 2
         ),
+    ),
+    "json-as-text-of-an-object": Case(
+        FUNCTIONS_JSON,  # json_as_text "used for the `->>` operator": an object is its original text
+        "SELECT attributes->>'nested' AS o, json_as_text(attributes, 'nested') AS f FROM records "
+        "WHERE attributes ? 'nested'",
+        lambda a: a.rows == [{"o": '{"key": "v"}', "f": '{"key": "v"}'}],
+    ),
+    "json-as-text-of-an-array": Case(
+        FUNCTIONS_JSON,
+        "SELECT attributes->>'items' AS items FROM records WHERE attributes ? 'items'",
+        lambda a: a.rows == [{"items": "[1, 2, 3]"}],
     ),
     "json-as-text-of-a-number": Case(
         FUNCTIONS_JSON,
