@@ -11,6 +11,7 @@ it as a `named_struct` of that row's columns, which DataFusion computes for the 
 from __future__ import annotations
 
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from airflow_provider_logfire.local.metric_functions import SERIES, SERIES_FUNCTIONS, VALUE_FIELDS
@@ -40,8 +41,11 @@ def build_value_columns(query: exp.Expression) -> exp.Expression:
         for f in query.find_all(exp.Anonymous)
     )
     replacements: list[tuple[exp.Column, exp.Expression]] = []
-    for scope in traverse_scope(query):
-        replacements.extend(_scope_replacements(scope, with_series))
+    try:
+        for scope in traverse_scope(query):
+            replacements.extend(_scope_replacements(scope, with_series))
+    except SqlglotError:  # a shape sqlglot cannot scope: DataFusion's own error will say more
+        return query
     if not replacements:
         return query
     named = {id(column) for column, _ in replacements}
