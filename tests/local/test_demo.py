@@ -485,6 +485,52 @@ def test_request_metrics_count_the_server_spans(db: duckdb.DuckDBPyConnection) -
     assert kinds == [("sum", "delta", True)]
 
 
+def test_metric_functions_read_the_demo_metrics() -> None:
+    """Logfire's metric functions (dashboard-query guide, "Working with metrics") on the demo's
+    points, in the local engine, agree with the spans they were made from (read with DuckDB)."""
+    end = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)
+    with LocalEngine() as engine:
+        engine.load_demo(days=1, rows_per_day=4_000, seed=5, end=end)
+
+        def ask(sql: str) -> list[dict]:
+            with engine.query(sql, limit=10_000) as result:
+                return [row for batch in result for row in batch.to_pylist()]
+
+        requests = ask(
+            "SELECT attributes->>'http.route' AS route, metric_increase(value, recorded_timestamp) AS n "
+            "FROM metrics WHERE metric_name = 'http.server.requests' GROUP BY 1"
+        )
+        medians = ask(
+            "SELECT attributes->>'http.route' AS route, metric_quantile(0.5, value) AS p50, "
+            "max(histogram_explicit_bounds) AS bounds, max(recorded_timestamp) AS last "
+            "FROM metrics WHERE metric_name = 'http.server.duration' GROUP BY 1"
+        )
+        spans = pa.Table.from_pylist(
+            ask("SELECT http_route, duration, start_timestamp FROM records WHERE http_route IS NOT NULL")
+        )
+    con = _connect({"spans": spans})
+    last = max(row["last"] for row in medians)
+    counted = dict(
+        con.execute(
+            "SELECT http_route, count(*) FROM spans WHERE start_timestamp < ? GROUP BY 1", [last]
+        ).fetchall()
+    )
+    assert {row["route"]: row["n"] for row in requests} == counted
+    exact = dict(
+        con.execute(
+            "SELECT http_route, quantile_disc(duration * 1000, 0.5) FROM spans WHERE start_timestamp < ? GROUP BY 1",
+            [last],
+        ).fetchall()
+    )
+    assert len(medians) == len(exact) >= 5
+    for row in medians:
+        bounds = [0.0, *row["bounds"], float("inf")]
+        true_median = exact[row["route"]]
+        # The estimate lies in the bucket that holds the spans' own median.
+        bucket = next(i for i in range(1, len(bounds)) if true_median <= bounds[i])
+        assert bounds[bucket - 1] <= row["p50"] <= bounds[bucket], (row, true_median)
+
+
 def test_histograms_are_consistent(db: duckdb.DuckDBPyConnection) -> None:
     rows = db.execute(
         f"""

@@ -273,6 +273,21 @@ def test_sdk_metrics_land_in_metrics(sdk_server: tuple[LocalServer, dict]) -> No
     assert latency["metric_type"] == "exponential_histogram"
     assert (latency["histogram_count"], latency["histogram_sum"]) == (3, 60.0)
     assert (latency["histogram_min"], latency["histogram_max"]) == (5.0, 40.0)
+    # Logfire's metric functions read the SDK's points (dashboard-query guide, "Working with metrics"):
+    # the median is the middle observation, 15, up to half a bucket of the SDK's chosen scale.
+    [summary] = rows(
+        server,
+        "SELECT sum(metric_count(value)) AS n, sum(metric_sum(value)) AS total, "
+        "metric_quantile(0.5, value) AS p50 FROM metrics WHERE metric_name = 'checkout.latency'",
+    )
+    assert (summary["n"], summary["total"]) == (3, 60.0)
+    assert summary["p50"] == pytest.approx(15.0, rel=0.03)
+    [counted] = rows(
+        server,
+        "SELECT metric_increase(value, recorded_timestamp) AS n, sum(metric_count(value)) AS points "
+        "FROM metrics WHERE metric_name = 'orders'",
+    )
+    assert counted == {"n": 2.0, "points": 1}  # one delta point of 2 orders
 
 
 # -- hand-built messages ------------------------------------------------------------------------
