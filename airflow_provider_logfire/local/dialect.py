@@ -12,7 +12,8 @@ rewrites the tree, the way the datafusion-functions-json planner and Logfire do 
 - `a ->> 'k'` is `json_as_text`, `a ? 'k'` is `json_contains`; chains fold into one path;
 - an unnamed output column made by an operator is named as Logfire names it (`attributes ->> 'k'`);
 - `level` compared with a level name (`level >= 'warn'`, `level IN ('error', 'fatal')`) compares
-  with the level's number; `time_bucket('1 hour', t)` is `date_bin(INTERVAL '1 hour', t)`.
+  with the level's number; `time_bucket('1 hour', t)` is `date_bin(INTERVAL '1 hour', t)`;
+- the `value` of a `metrics` row is built from its columns (`metric_value`).
 
 A query that needs none of this reaches DataFusion exactly as the user wrote it.
 """
@@ -25,6 +26,7 @@ import sqlglot
 from sqlglot import exp
 
 from airflow_provider_logfire.local.functions import JSON_FUNCTIONS, PATH_MARKER, encode_path, level_number
+from airflow_provider_logfire.local.metric_value import build_value_columns, names_value
 from airflow_provider_logfire.local.sql_guard import DIALECT, SqlRefusedError
 
 _OPERATORS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBContainsTopKey)
@@ -66,11 +68,12 @@ def _needs_rewrite(query: exp.Expression) -> bool:
             return True
         if _is_level(node):
             return True
-    return False
+    return names_value(query)
 
 
 class _Rewriter:
     def query(self, tree: exp.Expression) -> exp.Expression:
+        tree = build_value_columns(tree)
         for select in _output_selects(tree):
             select.set("expressions", [_named(e) for e in select.expressions])
         return tree.transform(self._replace, copy=False).transform(_native_text, copy=False)

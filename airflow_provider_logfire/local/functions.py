@@ -27,6 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datafusion import SessionContext, udf
 
+from airflow_provider_logfire.local import json_text
+from airflow_provider_logfire.local.metric_functions import register_metric_functions
+
 #: Marks an encoded path (see `encode_path`); no real key starts with a unit separator.
 PATH_MARKER = "\x1fpath:"
 
@@ -56,6 +59,7 @@ def register_functions(ctx: SessionContext) -> None:
     """Make Logfire's functions callable in `ctx`."""
     for function in _UDFS:
         ctx.register_udf(function)
+    register_metric_functions(ctx)
 
 
 # -- JSON --------------------------------------------------------------------------------------
@@ -171,7 +175,7 @@ def _json_udf(
                 return pa.nulls(len(documents), return_type)
             return _per_distinct_document(documents, path, convert, return_type, absent)
         results = [
-            None if doc is None or p is None else convert(_lookup(doc, _decode_path(p) or []))
+            None if doc is None or p is None else _answer(convert, doc, _decode_path(p) or [])
             for doc, p in zip(documents.to_pylist(), paths.to_pylist(), strict=True)
         ]
         return pa.array(results, return_type)
@@ -207,7 +211,7 @@ def _per_distinct_document(
     for text in pc.filter(filtered, to_parse).to_pylist():
         result = seen.get(text, _MISSING)
         if result is _MISSING:
-            result = seen[text] = convert(_lookup(text, path))
+            result = seen[text] = _answer(convert, text, path)
         parsed.append(result)
     answers = _scatter(answers, to_parse, pa.array(parsed, return_type))
     base = pa.nulls(len(documents), return_type)
@@ -224,6 +228,16 @@ def _plain_strings(array: pa.Array) -> pa.Array:
 
 def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+def _answer(convert: Callable[[Any], Any], document: str, path: list[str | int]) -> Any:
+    """`convert` of the value at `path`; for `json_as_text` and `json_get_json`, whose answer is
+    the value's original text in the document (as datafusion-functions-json slices it), that text."""
+    value = _lookup(document, path)
+    from_document = _FROM_DOCUMENT.get(convert)
+    if from_document is None or value is _MISSING:
+        return convert(value)
+    return from_document(value, document, path)
 
 
 def _as_text(value: Any) -> str | None:
@@ -315,6 +329,11 @@ _UDFS = (
     udf(_level_name, [pa.int32()], pa.string(), "immutable", "level_name"),
     udf(_level_num, [pa.string()], pa.int32(), "immutable", "level_num"),
 )
+
+_FROM_DOCUMENT: dict[Callable[[Any], Any], Callable[[Any, str, list[str | int]], Any]] = {
+    _as_text: json_text.as_text,
+    _as_json: json_text.as_json,
+}
 
 #: Names of the JSON functions, whose path arguments `dialect.rewrite` encodes.
 JSON_FUNCTIONS = frozenset(

@@ -21,12 +21,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from airflow_provider_logfire.exceptions import LocalServerError
-from airflow_provider_logfire.local.otlp_rows import (
-    UnstorableValueError,
-    logs_to_records,
-    metrics_to_rows,
-    spans_to_records,
-)
+from airflow_provider_logfire.local.otlp_metrics import metrics_to_rows
+from airflow_provider_logfire.local.otlp_rows import UnstorableValueError, logs_to_records, spans_to_records
 from airflow_provider_logfire.local.tables import METRICS, RECORDS
 
 if TYPE_CHECKING:

@@ -1,13 +1,17 @@
-"""Rows from decoded OTLP messages, mapped the way Logfire maps them.
+"""Rows of `records` from decoded OTLP traces and logs, mapped the way Logfire maps them.
+
+(Metrics: `otlp_metrics`, which shares the resource, scope and value helpers below.)
 
 The mapping follows Logfire's: a span is a `records` row with its name in `span_name`, the
 `logfire.msg` attribute (else the name) in `message`, `logfire.level_num` (else error 17 for an
 ERROR status, else info 9) in `level`, `logfire.tags` in `tags`, and `logfire.span_type` in `kind`
 (pending spans, which the SDK sends while a span is still open, are stored with
-`kind = 'pending_span'`: `records_all` shows them, `records` does not, as on Logfire). The last
+`kind = 'pending_span'`: `records_all` shows them, `records` does not, as on Logfire). The first
 `exception` event fills `is_exception` and `exception_*`; every event, as in the demo data, is
-kept in `otel_events`. An OpenTelemetry log record is a `kind='log'` row whose body
-is `log_body`, whose severity number is its level (Logfire's levels are OTel severity numbers),
+kept in `otel_events`, and each event not named `exception` is also a row of its own
+(`kind = 'span_event'`, see `span_event_rows`). An OpenTelemetry log record is a `kind='log'`
+row whose body is `log_body`, whose severity number is its level (Logfire's levels are OTel
+severity numbers),
 and whose span is its parent. Attributes not used for bookkeeping land in `attributes` as JSON,
 values the SDK had to JSON-encode (declared in `logfire.json_schema`) parsed back into objects.
 `created_at`, `day` and `project_id` are left to `LocalEngine.insert_arrow`, which fills them.
@@ -16,6 +20,7 @@ values the SDK had to JSON-encode (declared in `logfire.json_schema`) parsed bac
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import os
@@ -32,7 +37,6 @@ from airflow_provider_logfire.local.tables import METRICS, RECORDS, Table
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
     from opentelemetry.proto.resource.v1.resource_pb2 import Resource
@@ -73,7 +77,6 @@ _BOOKKEEPING = frozenset(
 )
 _MSG_TEMPLATE = "logfire.msg_template"
 _STATUS_NAMES = {0: "UNSET", 1: "OK", 2: "ERROR"}
-_TEMPORALITIES = {1: "delta", 2: "cumulative"}
 _INT32 = (-(2**31), 2**31 - 1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -86,7 +89,8 @@ class UnstorableValueError(LocalServerError, ValueError):
 
 
 def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
-    """One `records` row per span of the request (pending spans with `kind = 'pending_span'`)."""
+    """One `records` row per span of the request (pending spans with `kind = 'pending_span'`),
+    and one per span event that is not an exception (`kind = 'span_event'`)."""
     rows = []
     for resource_spans in request.resource_spans:
         resource = _resource_columns(resource_spans.resource)
@@ -102,40 +106,92 @@ def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
                 level = _level_attribute(attributes)
                 if level is None:
                     level = ERROR if status == "ERROR" else INFO
-                rows.append(
-                    {
-                        "start_timestamp": _micros(start_ns),
-                        "end_timestamp": _micros(end_ns),
-                        "duration": None if kind != "span" else (end_ns - start_ns) / 1e9,
-                        "trace_id": _hex_id(span.trace_id),
-                        "span_id": _hex_id(span.span_id),
-                        "parent_span_id": _hex_id(span.parent_span_id),
-                        "kind": kind,
-                        "level": level,
-                        "span_name": span.name,
-                        "message": _message(attributes, span.name),
-                        "tags": _tags(attributes),
-                        "attributes": _user_attributes(attributes, span.name),
-                        "attributes_json_schema": _json_schema_text(attributes),
-                        **_exception_columns(_last_exception(span.events)),
-                        "otel_status_code": status,
-                        "otel_status_message": span.status.message or None,
-                        "otel_events": _json_or_none([_event(e) for e in span.events]),
-                        "otel_links": _json_or_none([_link(link) for link in span.links]),
-                        **scope,
-                        **resource,
-                        **_http_columns(attributes),
-                    }
-                )
+                span_row = {
+                    "start_timestamp": _micros(start_ns),
+                    "end_timestamp": _micros(end_ns),
+                    "duration": None if kind != "span" else (end_ns - start_ns) / 1e9,
+                    "trace_id": _hex_id(span.trace_id),
+                    "span_id": _hex_id(span.span_id),
+                    "parent_span_id": _hex_id(span.parent_span_id),
+                    "kind": kind,
+                    "level": level,
+                    "span_name": span.name,
+                    "message": _message(attributes, span.name),
+                    "tags": _tags(attributes),
+                    "attributes": _user_attributes(attributes, span.name),
+                    "attributes_json_schema": _json_schema_text(attributes),
+                    **_exception_columns(_first_exception(span.events)),
+                    "otel_status_code": status,
+                    "otel_status_message": span.status.message or None,
+                    "otel_events": _json_or_none([_event(e) for e in span.events]),
+                    "otel_links": _json_or_none([_link(link) for link in span.links]),
+                    **scope,
+                    **resource,
+                    **_http_columns(attributes),
+                }
+                rows.append(span_row)
+                if kind != "pending_span":  # the finished span brings the same events again
+                    rows.extend(span_event_rows(span, span_row, {**scope, **resource}))
     return _to_table(RECORDS, rows)
 
 
-def _last_exception(events: Iterable[Any]) -> dict[str, Any] | None:
-    found = None
+def span_event_rows(
+    span: Any, span_row: Mapping[str, Any], shared: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The `kind = 'span_event'` rows of a span: one per event not named `exception`.
+
+    Logfire's SQL reference says only that span events are copied into rows of their own
+    (exceptions become the span's `is_exception` instead). The rest is the local server's
+    choice, made to look like a log written inside the span: the event's time is both
+    timestamps (no duration), its name the `span_name` and `message` (unless it carries
+    `logfire.msg`), its attributes the `attributes`, its level `logfire.level_num` or info,
+    no status, events or links of its own. It belongs to the span's trace, with the span as
+    its parent and an id of its own, derived from the span's id and the event's position so
+    that the same span sent twice gives the same rows. Scope and resource are the span's.
+    """
+    rows = []
+    for index, event in enumerate(span.events):
+        if event.name == "exception":
+            continue
+        attributes = _attributes(event.attributes)
+        at = _micros(event.time_unix_nano) if event.time_unix_nano else span_row["start_timestamp"]
+        level = _level_attribute(attributes)
+        rows.append(
+            {
+                "start_timestamp": at,
+                "end_timestamp": at,
+                "duration": None,
+                "trace_id": span_row["trace_id"],
+                "span_id": _event_span_id(span.trace_id, span.span_id, index),
+                "parent_span_id": span_row["span_id"],
+                "kind": "span_event",
+                "level": INFO if level is None else level,
+                "span_name": event.name,
+                "message": _message(attributes, event.name),
+                "tags": _tags(attributes),
+                "attributes": _user_attributes(attributes, event.name),
+                "attributes_json_schema": _json_schema_text(attributes),
+                "is_exception": False,
+                **shared,
+                **_http_columns(attributes),
+            }
+        )
+    return rows
+
+
+def _event_span_id(trace_id: bytes, span_id: bytes, index: int) -> str:
+    """16 hex characters naming the `index`-th event of a span, the same on every delivery."""
+    digest = hashlib.blake2b(trace_id + span_id + index.to_bytes(4, "big"), digest_size=8).digest()
+    return digest.hex() if digest.strip(b"\x00") else "0000000000000001"
+
+
+def _first_exception(events: Iterable[Any]) -> dict[str, Any] | None:
+    """The attributes of the first `exception` event: Logfire's SQL reference derives the
+    `exception_*` columns from the first such event."""
     for event in events:
         if event.name == "exception":
-            found = _attributes(event.attributes)
-    return found
+            return _attributes(event.attributes)
+    return None
 
 
 def _exception_columns(exception: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -225,139 +281,6 @@ def _severity_level(number: int, text: str) -> int:
     if 1 <= number <= 24:
         return number
     return _LEVEL_NAMES.get(text.strip().lower(), INFO)
-
-
-# -- metrics -----------------------------------------------------------------------------------
-
-
-def metrics_to_rows(request: ExportMetricsServiceRequest) -> pa.Table:
-    """One `metrics` row per data point of the request.
-
-    Sums and gauges fill `scalar_value`; histograms their count, sum, min, max, bucket counts and
-    bounds; exponential histograms and summaries only the scalar fields the table has.
-    """
-    rows = []
-    for resource_metrics in request.resource_metrics:
-        resource = _resource_columns(resource_metrics.resource)
-        for scope_metrics in resource_metrics.scope_metrics:
-            scope = _scope_columns(scope_metrics.scope)
-            for metric in scope_metrics.metrics:
-                common = {
-                    "metric_name": metric.name,
-                    "unit": metric.unit,
-                    "metric_description": metric.description or None,
-                    **scope,
-                    **resource,
-                }
-                for point_columns in _points(metric):
-                    rows.append({**common, **point_columns})
-    return _to_table(METRICS, rows)
-
-
-def _points(metric: Any) -> Iterable[dict[str, Any]]:
-    kind = metric.WhichOneof("data")
-    if kind == "sum":
-        shared = {
-            "metric_type": "sum",
-            "aggregation_temporality": _TEMPORALITIES.get(metric.sum.aggregation_temporality),
-            "is_monotonic": metric.sum.is_monotonic,
-        }
-        return ({**shared, **_number_point(p)} for p in metric.sum.data_points)
-    if kind == "gauge":
-        return ({"metric_type": "gauge", **_number_point(p)} for p in metric.gauge.data_points)
-    if kind == "histogram":
-        temporality = _TEMPORALITIES.get(metric.histogram.aggregation_temporality)
-        return (
-            {"metric_type": "histogram", "aggregation_temporality": temporality, **_histogram_point(p)}
-            for p in metric.histogram.data_points
-        )
-    if kind == "exponential_histogram":
-        temporality = _TEMPORALITIES.get(metric.exponential_histogram.aggregation_temporality)
-        return (
-            {
-                "metric_type": "exponential_histogram",
-                "aggregation_temporality": temporality,
-                **_histogram_scalars(p),
-                **_exponential_buckets(p),
-            }
-            for p in metric.exponential_histogram.data_points
-        )
-    if kind == "summary":
-        return (
-            {
-                "metric_type": "summary",
-                "aggregation_temporality": "cumulative",
-                **_point_common(p),
-                "histogram_count": _int32(p.count),
-                "histogram_sum": p.sum,
-            }
-            for p in metric.summary.data_points
-        )
-    return ()
-
-
-def _point_common(point: Any) -> dict[str, Any]:
-    return {
-        "recorded_timestamp": _micros(point.time_unix_nano),
-        "start_timestamp": _micros(point.start_time_unix_nano) if point.start_time_unix_nano else None,
-        "attributes": _json(_attributes(point.attributes)),
-    }
-
-
-def _number_point(point: Any) -> dict[str, Any]:
-    return {
-        **_point_common(point),
-        "scalar_value": _number(point),
-        "exemplars": _json_or_none([_exemplar(e) for e in point.exemplars]),
-    }
-
-
-def _histogram_scalars(point: Any) -> dict[str, Any]:
-    return {
-        **_point_common(point),
-        "histogram_count": _int32(point.count),
-        "histogram_sum": point.sum if point.HasField("sum") else None,
-        "histogram_min": point.min if point.HasField("min") else None,
-        "histogram_max": point.max if point.HasField("max") else None,
-        "exemplars": _json_or_none([_exemplar(e) for e in point.exemplars]),
-    }
-
-
-def _exponential_buckets(point: Any) -> dict[str, Any]:
-    """The `exp_histogram_*` columns of an exponential histogram point."""
-    return {
-        "exp_histogram_scale": _int32(point.scale),
-        "exp_histogram_zero_count": _int32(point.zero_count),
-        "exp_histogram_zero_threshold": point.zero_threshold,
-        "exp_histogram_positive_bucket_counts": list(point.positive.bucket_counts),
-        "exp_histogram_positive_bucket_counts_offset": _int32(point.positive.offset),
-        "exp_histogram_negative_bucket_counts": list(point.negative.bucket_counts),
-        "exp_histogram_negative_bucket_counts_offset": _int32(point.negative.offset),
-    }
-
-
-def _histogram_point(point: Any) -> dict[str, Any]:
-    return {
-        **_histogram_scalars(point),
-        "histogram_bucket_counts": list(point.bucket_counts),
-        "histogram_explicit_bounds": list(point.explicit_bounds),
-    }
-
-
-def _number(point: Any) -> float | None:
-    """The value of a number point or exemplar (`as_double` or `as_int`), as a float."""
-    which = point.WhichOneof("value")
-    return None if which is None else float(getattr(point, which))
-
-
-def _exemplar(exemplar: Any) -> dict[str, Any]:
-    return {
-        "timestamp": _iso(exemplar.time_unix_nano),
-        "value": _finite(_number(exemplar)),
-        "trace_id": _hex_id(exemplar.trace_id),
-        "span_id": _hex_id(exemplar.span_id),
-        "filtered_attributes": _attributes(exemplar.filtered_attributes),
-    }
 
 
 # -- columns shared by every row of a resource or scope ------------------------------------------

@@ -255,7 +255,8 @@ def test_timestamps_day_and_duration_agree(db: duckdb.DuckDBPyConnection) -> Non
           count(*) FILTER (day <> CAST(start_timestamp AS DATE)),
           count(*) FILTER (end_timestamp < start_timestamp),
           count(*) FILTER (kind = 'span' AND abs(duration - epoch(end_timestamp - start_timestamp)) > 1e-6),
-          count(*) FILTER (kind = 'log' AND (duration IS NOT NULL OR end_timestamp <> start_timestamp)),
+          count(*) FILTER (kind IN ('log', 'span_event')
+                           AND (duration IS NOT NULL OR end_timestamp <> start_timestamp)),
           count(*) FILTER (created_at NOT BETWEEN end_timestamp + INTERVAL 500 MILLISECOND
                                               AND end_timestamp + INTERVAL 5 SECOND),
           count(*) FILTER (project_id <> 'local')
@@ -279,8 +280,9 @@ def test_levels_and_kinds_look_like_a_real_service(db: duckdb.DuckDBPyConnection
     kinds = dict(
         db.execute(f"SELECT kind, count(*) / sum(count(*)) OVER () FROM {R} GROUP BY kind").fetchall()
     )
-    assert set(kinds) == {"span", "log"}
+    assert set(kinds) == {"span", "log", "span_event"}
     assert 0.1 < kinds["log"] < 0.4
+    assert 0.01 < kinds["span_event"] < 0.1
 
 
 def test_http_server_spans_fill_the_http_columns(db: duckdb.DuckDBPyConnection) -> None:
@@ -360,7 +362,7 @@ def test_errors_carry_exceptions(db: duckdb.DuckDBPyConnection) -> None:
     rows = db.execute(
         f"""
         SELECT level, otel_status_code, otel_status_message, exception_type, exception_message,
-               exception_stacktrace, otel_events->>'$[0].name', otel_events->>'$[0].attributes."exception.type"'
+               exception_stacktrace, otel_events->>'$[#-1].name', otel_events->>'$[#-1].attributes."exception.type"'
         FROM {R} WHERE is_exception
         """
     ).fetchall()
@@ -370,10 +372,59 @@ def test_errors_carry_exceptions(db: duckdb.DuckDBPyConnection) -> None:
         assert exc_type and exc_message is not None and status_message.startswith(exc_type.rsplit(".", 1)[-1])
         assert stacktrace.startswith("Traceback (most recent call last):") and stacktrace.count("\n") >= 3
         assert stacktrace.rstrip().endswith(f"{exc_type}: {exc_message}".rstrip(": "))
-        assert (event, event_type) == ("exception", exc_type)
+        assert (event, event_type) == ("exception", exc_type)  # the last event: at the span's end
     assert len({row[3] for row in rows}) >= 3
     assert _one(db, f"SELECT count(*) FROM {R} WHERE http_response_status_code >= 500 AND level < 17") == 0
     assert _one(db, f"SELECT count(*) FROM {R} WHERE otel_status_code = 'ERROR' AND level < 17") == 0
+
+
+def test_span_events_are_rows_and_entries_of_their_span(db: duckdb.DuckDBPyConnection) -> None:
+    """As Logfire's SQL reference describes `kind`: each span event not named `exception` is a row
+    of its own, and stays in its span's `otel_events` with the same name, time and attributes."""
+    total, found, same_origin, event_like = db.execute(
+        f"""
+        SELECT count(*), count(p.span_id),
+               count(*) FILTER (p.kind = 'span' AND c.service_name = p.service_name
+                                AND c.otel_scope_name = p.otel_scope_name),
+               count(*) FILTER (c.level = 9 AND c.otel_status_code IS NULL AND NOT c.is_exception
+                                AND c.otel_events IS NULL AND c.message = c.span_name)
+        FROM {R} c LEFT JOIN {R} p ON p.span_id = c.parent_span_id AND p.trace_id = c.trace_id
+        WHERE c.kind = 'span_event'
+        """
+    ).fetchall()[0]
+    assert total > 100
+    assert found == same_origin == event_like == total
+    names = {
+        row[0]
+        for row in db.execute(f"SELECT DISTINCT span_name FROM {R} WHERE kind = 'span_event'").fetchall()
+    }
+    assert names == {"order validated", "smtp connected"}
+
+    # Every listed event but `exception` is exactly one row, and every event row is listed.
+    listed, matched, event_rows = db.execute(
+        f"""
+        WITH entries AS (
+            SELECT trace_id, span_id, unnest(CAST(otel_events AS JSON[])) AS e FROM {R} WHERE otel_events IS NOT NULL
+        ), listed AS (
+            SELECT trace_id, span_id, e->>'$.name' AS name, e->>'$.timestamp' AS at,
+                   CAST(e->'$.attributes' AS VARCHAR) AS attributes
+            FROM entries WHERE e->>'$.name' <> 'exception'
+        )
+        SELECT (SELECT count(*) FROM listed), count(c.span_id),
+               (SELECT count(*) FROM {R} WHERE kind = 'span_event')
+        FROM listed l LEFT JOIN {R} c
+          ON c.kind = 'span_event' AND c.trace_id = l.trace_id AND c.parent_span_id = l.span_id
+         AND c.span_name = l.name AND strftime(c.start_timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') = l.at
+         AND CAST(json(c.attributes) AS VARCHAR) = l.attributes
+        """
+    ).fetchall()[0]
+    assert listed == matched == event_rows == total
+    # A failed send lists its connection event first, then the exception at the span's end.
+    both = db.execute(
+        f"SELECT otel_events->>'$[0].name', otel_events->>'$[1].name' FROM {R} "
+        "WHERE is_exception AND span_name = 'sending e-mail to user {user_id}' LIMIT 1"
+    ).fetchall()
+    assert both == [("smtp connected", "exception")]
 
 
 def test_services_versions_environments_and_tags(db: duckdb.DuckDBPyConnection) -> None:
@@ -432,6 +483,52 @@ def test_request_metrics_count_the_server_spans(db: duckdb.DuckDBPyConnection) -
         "WHERE metric_name = 'http.server.requests'"
     ).fetchall()
     assert kinds == [("sum", "delta", True)]
+
+
+def test_metric_functions_read_the_demo_metrics() -> None:
+    """Logfire's metric functions (dashboard-query guide, "Working with metrics") on the demo's
+    points, in the local engine, agree with the spans they were made from (read with DuckDB)."""
+    end = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)
+    with LocalEngine() as engine:
+        engine.load_demo(days=1, rows_per_day=4_000, seed=5, end=end)
+
+        def ask(sql: str) -> list[dict]:
+            with engine.query(sql, limit=10_000) as result:
+                return [row for batch in result for row in batch.to_pylist()]
+
+        requests = ask(
+            "SELECT attributes->>'http.route' AS route, metric_increase(value, recorded_timestamp) AS n "
+            "FROM metrics WHERE metric_name = 'http.server.requests' GROUP BY 1"
+        )
+        medians = ask(
+            "SELECT attributes->>'http.route' AS route, metric_quantile(0.5, value) AS p50, "
+            "max(histogram_explicit_bounds) AS bounds, max(recorded_timestamp) AS last "
+            "FROM metrics WHERE metric_name = 'http.server.duration' GROUP BY 1"
+        )
+        spans = pa.Table.from_pylist(
+            ask("SELECT http_route, duration, start_timestamp FROM records WHERE http_route IS NOT NULL")
+        )
+    con = _connect({"spans": spans})
+    last = max(row["last"] for row in medians)
+    counted = dict(
+        con.execute(
+            "SELECT http_route, count(*) FROM spans WHERE start_timestamp < ? GROUP BY 1", [last]
+        ).fetchall()
+    )
+    assert {row["route"]: row["n"] for row in requests} == counted
+    exact = dict(
+        con.execute(
+            "SELECT http_route, quantile_disc(duration * 1000, 0.5) FROM spans WHERE start_timestamp < ? GROUP BY 1",
+            [last],
+        ).fetchall()
+    )
+    assert len(medians) == len(exact) >= 5
+    for row in medians:
+        bounds = [0.0, *row["bounds"], float("inf")]
+        true_median = exact[row["route"]]
+        # The estimate lies in the bucket that holds the spans' own median.
+        bucket = next(i for i in range(1, len(bounds)) if true_median <= bounds[i])
+        assert bounds[bucket - 1] <= row["p50"] <= bounds[bucket], (row, true_median)
 
 
 def test_histograms_are_consistent(db: duckdb.DuckDBPyConnection) -> None:

@@ -180,6 +180,42 @@ METRICS = [
         "exp_histogram_positive_bucket_counts_offset": 0,
         "attributes": json.dumps({"http.route": "/checkout"}),
     },
+    # A cumulative counter with two series; the `transmit` one restarts (a new start time) at 10:02:30.
+    *(
+        {
+            "recorded_timestamp": T0 + timedelta(minutes=minute),
+            "start_timestamp": T0 + timedelta(minutes=started),
+            "metric_name": "system.network.io",
+            "unit": "By",
+            "metric_type": "sum",
+            "aggregation_temporality": "cumulative",
+            "is_monotonic": True,
+            "service_name": "api",
+            "scalar_value": reading,
+            "attributes": json.dumps({"direction": direction}),
+        }
+        for minute, started, direction, reading in (
+            (1, 0, "transmit", 100.0),
+            (2, 0, "transmit", 160.0),
+            (3, 2.5, "transmit", 40.0),
+            (4, 2.5, "transmit", 100.0),
+            (1, 0, "receive", 10.0),
+            (4, 0, "receive", 40.0),
+        )
+    ),
+    # A gauge, read three times.
+    *(
+        {
+            "recorded_timestamp": T0 + timedelta(minutes=minute),
+            "metric_name": "process.cpu.utilization",
+            "unit": "1",
+            "metric_type": "gauge",
+            "service_name": "api",
+            "scalar_value": reading,
+            "attributes": "{}",
+        }
+        for minute, reading in ((1, 0.2), (2, 0.6), (3, 0.4))
+    ),
     {
         "recorded_timestamp": NOW - timedelta(minutes=5),
         "metric_name": "system.cpu.time",
@@ -768,6 +804,114 @@ ORDER BY day DESC, cost_usd DESC""",
         "SELECT (attributes->>'n')::int AS n FROM records WHERE attributes ? 'n'",
         lambda a: a.rows == [{"n": 3}] and a.type_of("n") == "Int32",
     ),
+    # -- metrics: `value` and the metric_* functions --------------------------------------------
+    "metric-quantile": Case(
+        EXPLORE,  # $resolution rendered as the guide's own example does: '5 minutes'
+        """SELECT
+    time_bucket('5 minutes', recorded_timestamp) AS x,
+    metric_quantile(0.95, value) AS p95
+FROM metrics
+WHERE metric_name = 'http.server.duration'
+GROUP BY x
+ORDER BY x""",
+        # One point per bucket: the 0.95 quantile of the observations the guide's unpacking recipe
+        # spreads over its buckets ([0.1, 0.125]: 0.1125; [0.125, 0.25]: 0.125, 0.1875, 0.25 /
+        # [1, 2]: 1, 2), interpolated between neighbours (test_metric_functions checks the recipe).
+        lambda a: (
+            a.column("x") == ["2026-11-27T10:00:00.000000Z", "2026-11-27T10:05:00.000000Z"]
+            and a.column("p95") == [pytest.approx(0.1875 + 0.85 * 0.0625), pytest.approx(1.95)]
+            and a.type_of("p95") == "Float64"
+        ),
+    ),
+    "metric-quantile-of-a-gauge": Case(
+        DASHBOARD_QUERIES,  # "The same query works unchanged for a gauge like process.cpu.utilization"
+        """SELECT
+    time_bucket('1 hour', recorded_timestamp) AS x,
+    metric_quantile(0.95, value) AS p95
+FROM metrics
+WHERE metric_name = 'process.cpu.utilization'
+GROUP BY x
+ORDER BY x""",
+        lambda a: a.rows == [{"x": "2026-11-27T10:00:00.000000Z", "p95": pytest.approx(0.58)}],
+    ),
+    "metric-summary-statistics": Case(
+        DASHBOARD_QUERIES,  # '<fill in>' filled in, $resolution rendered
+        """SELECT
+    time_bucket('1 hour', recorded_timestamp) AS x,
+    SUM(metric_count(value)) AS total_count,
+    SUM(metric_sum(value)) AS total_sum,
+    SUM(metric_sum(value)) / NULLIF(SUM(metric_count(value)), 0) AS average,
+    MIN(metric_min(value)) AS min,
+    MAX(metric_max(value)) AS max
+FROM metrics
+WHERE metric_name = 'http.server.duration'
+GROUP BY x""",
+        # the same answer as the guide's flat-column version (case histogram-aggregates)
+        lambda a: (
+            a.rows
+            == [
+                {
+                    "x": "2026-11-27T10:00:00.000000Z",
+                    "total_count": 6,
+                    "total_sum": 4.0,
+                    "average": pytest.approx(4 / 6),
+                    "min": 0.1,
+                    "max": 2.0,
+                }
+            ]
+        ),
+    ),
+    "metric-rate": Case(
+        DASHBOARD_QUERIES,
+        """SELECT
+    time_bucket('1 hour', recorded_timestamp) AS x,
+    metric_rate(value, recorded_timestamp) AS bytes_per_second
+FROM metrics
+WHERE metric_name = 'system.network.io'
+GROUP BY x
+ORDER BY x""",
+        # transmit rises 60, restarts at 40, rises 60: 160 bytes in 180 s; receive 30 in 180 s
+        lambda a: (
+            a.rows == [{"x": "2026-11-27T10:00:00.000000Z", "bytes_per_second": pytest.approx(190 / 180)}]
+        ),
+    ),
+    "metric-increase": Case(
+        DASHBOARD_QUERIES,
+        "SELECT attributes->>'direction' AS direction, metric_increase(value, recorded_timestamp) AS bytes "
+        "FROM metrics WHERE metric_name = 'system.network.io' GROUP BY 1 ORDER BY 1",
+        lambda a: (
+            a.rows == [{"direction": "receive", "bytes": 30.0}, {"direction": "transmit", "bytes": 160.0}]
+        ),
+    ),
+    "metric-per-row-functions": Case(
+        DASHBOARD_QUERIES,  # the per-row functions of the guide's table, on a histogram and a gauge
+        "SELECT metric_name, metric_avg(value) AS avg, metric_count(value) AS n, metric_min(value) AS lo, "
+        "metric_max(value) AS hi FROM metrics WHERE metric_name IN ('http.server.duration', "
+        "'process.cpu.utilization') ORDER BY recorded_timestamp, metric_name LIMIT 2",
+        lambda a: (
+            a.rows
+            == [
+                {"metric_name": "http.server.duration", "avg": 0.25, "n": 4, "lo": 0.1, "hi": 0.4},
+                {"metric_name": "process.cpu.utilization", "avg": 0.2, "n": 1, "lo": 0.2, "hi": 0.2},
+            ]
+            and a.type_of("n") == "Int64"
+        ),
+    ),
+    "metric-merge": Case(
+        DASHBOARD_QUERIES,  # "folds the group's data points into one `value` struct"
+        "SELECT metric_count(merged) AS n, metric_sum(merged) AS total, metric_avg(merged) AS mean FROM ("
+        "SELECT metric_merge(value) AS merged FROM metrics WHERE metric_name = 'http.server.duration')",
+        lambda a: a.rows == [{"n": 6, "total": 4.0, "mean": pytest.approx(4 / 6)}],
+    ),
+    "metric-value-column": Case(
+        EXPLORE,  # "the easiest way to work with metric values is the `value` column"
+        "SELECT value FROM metrics WHERE metric_name = 'process.cpu.utilization' ORDER BY recorded_timestamp LIMIT 1",
+        lambda a: (
+            a.names == ["value"]
+            and a.rows[0]["value"]["metric_type"] == "gauge"
+            and a.rows[0]["value"]["scalar_value"] == 0.2
+        ),
+    ),
     # -- the rest of the JSON functions ------------------------------------------------------
     "json-typed-getters": Case(
         FUNCTIONS_JSON,
@@ -785,7 +929,8 @@ ORDER BY day DESC, cost_usd DESC""",
         "SELECT json_length(attributes, 'items') AS n, json_get_int(attributes, 'items', 1) AS second, "
         "json_get_json(attributes, 'items') AS raw, json_object_keys(attributes) AS keys "
         "FROM records WHERE attributes ? 'items'",
-        lambda a: a.rows == [{"n": 3, "second": 2, "raw": "[1,2,3]", "keys": ["items"]}],
+        # json_get_json is the array as the document writes it (json.dumps: with spaces)
+        lambda a: a.rows == [{"n": 3, "second": 2, "raw": "[1, 2, 3]", "keys": ["items"]}],
     ),
     "information-schema": Case(
         DIALECT,  # DataFusion's information_schema, listing the session's (windowed) tables
@@ -797,6 +942,17 @@ ORDER BY day DESC, cost_usd DESC""",
             and a.rows[1]["data_type"].startswith("List(")
             and len(a.rows) == 2
         ),
+    ),
+    "json-as-text-of-an-object": Case(
+        FUNCTIONS_JSON,  # json_as_text "used for the `->>` operator": an object is its original text
+        "SELECT attributes->>'nested' AS o, json_as_text(attributes, 'nested') AS f FROM records "
+        "WHERE attributes ? 'nested'",
+        lambda a: a.rows == [{"o": '{"key": "v"}', "f": '{"key": "v"}'}],
+    ),
+    "json-as-text-of-an-array": Case(
+        FUNCTIONS_JSON,
+        "SELECT attributes->>'items' AS items FROM records WHERE attributes ? 'items'",
+        lambda a: a.rows == [{"items": "[1, 2, 3]"}],
     ),
     "json-as-text-of-a-number": Case(
         FUNCTIONS_JSON,
@@ -843,6 +999,129 @@ def test_documented_query_restricted_to_its_window(server: LocalServer, name: st
     sql = restrict_to_window(case.sql, TimeWindow(T0 - timedelta(days=1), T0 + timedelta(days=365)))
     answer = ask(server, sql)
     assert case.check(answer), f"{name} (from {case.page}):\n{sql}\n-> {answer}"
+
+
+# -- span events: ingested over OTLP, then queried as Logfire's SQL reference describes ------------
+
+
+def _span_event_request() -> bytes:
+    """One span with two events and two exceptions, as an OpenTelemetry SDK sends them."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    start_ns = int(T0.timestamp()) * 10**9
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    resource_spans.resource.attributes.add(key="service.name", value=AnyValue(string_value="shop"))
+    span = resource_spans.scope_spans.add().spans.add(
+        trace_id=bytes.fromhex("2" * 32),
+        span_id=bytes.fromhex("b" * 16),
+        name="checkout",
+        start_time_unix_nano=start_ns,
+        end_time_unix_nano=start_ns + 2 * 10**9,
+    )
+    for offset_ms, name, attributes in (
+        (100, "cart loaded", {"items": AnyValue(int_value=3)}),
+        (500, "exception", {"exception.type": AnyValue(string_value="KeyError")}),
+        (900, "payment authorised", {"provider": AnyValue(string_value="acme")}),
+        (1500, "exception", {"exception.type": AnyValue(string_value="TimeoutError")}),
+    ):
+        event = span.events.add(name=name, time_unix_nano=start_ns + offset_ms * 10**6)
+        event.attributes.extend(KeyValue(key=k, value=v) for k, v in attributes.items())
+    return request.SerializeToString()
+
+
+@pytest.fixture(scope="module")
+def event_server() -> Iterator[LocalServer]:
+    with LocalEngine() as engine, run_local_server(engine) as running:
+        response = httpx.post(
+            f"{running.url}/v1/traces",
+            content=_span_event_request(),
+            headers={"Authorization": running.token, "Content-Type": "application/x-protobuf"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        yield running
+
+
+SPAN_EVENT_CASES = {
+    # "Span events are copied into new rows of `records` with the `kind` set to `span_event`
+    # ..., unless the event name is `exception`."
+    "span-event-rows": Case(
+        SQL_REFERENCE,
+        "SELECT span_name, message, kind, duration, start_timestamp FROM records WHERE kind = 'span_event' "
+        "ORDER BY start_timestamp",
+        lambda a: (
+            a.rows
+            == [
+                {
+                    "span_name": "cart loaded",
+                    "message": "cart loaded",
+                    "kind": "span_event",
+                    "duration": None,
+                    "start_timestamp": "2026-11-27T10:00:00.100000Z",
+                },
+                {
+                    "span_name": "payment authorised",
+                    "message": "payment authorised",
+                    "kind": "span_event",
+                    "duration": None,
+                    "start_timestamp": "2026-11-27T10:00:00.900000Z",
+                },
+            ]
+        ),
+    ),
+    "span-event-under-its-span": Case(
+        SQL_REFERENCE,  # the reference's parent/child JOIN, with the span events as children
+        """SELECT
+    parent_records.message AS parent_message,
+    child_records.message  AS child_message
+FROM records parent_records
+JOIN records child_records
+    ON  child_records.trace_id       = parent_records.trace_id
+    AND child_records.parent_span_id = parent_records.span_id
+ORDER BY child_records.start_timestamp""",
+        lambda a: (
+            a.rows
+            == [
+                {"parent_message": "checkout", "child_message": "cart loaded"},
+                {"parent_message": "checkout", "child_message": "payment authorised"},
+            ]
+        ),
+    ),
+    "span-event-attributes": Case(
+        SQL_REFERENCE,
+        "SELECT attributes->>'provider' AS provider FROM records "
+        "WHERE kind = 'span_event' AND attributes ? 'provider'",
+        lambda a: a.rows == [{"provider": "acme"}],
+    ),
+    "exception-events-are-not-rows": Case(
+        SQL_REFERENCE,  # `is_exception`: "derived from attributes of the first such event"
+        "SELECT kind, is_exception, exception_type, json_length(otel_events) AS events FROM records "
+        "WHERE kind <> 'span_event' OR span_name = 'exception'",
+        lambda a: (
+            a.rows == [{"kind": "span", "is_exception": True, "exception_type": "KeyError", "events": 4}]
+        ),
+    ),
+    "span-events-stay-in-otel-events": Case(
+        SQL_REFERENCE,  # "All span events also currently remain attached to the original span"
+        "SELECT otel_events->0->>'name' AS first, otel_events->2->>'name' AS third FROM records "
+        "WHERE kind = 'span'",
+        lambda a: a.rows == [{"first": "cart loaded", "third": "payment authorised"}],
+    ),
+    "kinds-of-records": Case(
+        SQL_REFERENCE,
+        "SELECT kind, count(*) AS n FROM records GROUP BY kind ORDER BY kind",
+        lambda a: a.rows == [{"kind": "span", "n": 1}, {"kind": "span_event", "n": 2}],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SPAN_EVENT_CASES))
+def test_span_events_as_logfire_documents_them(event_server: LocalServer, name: str) -> None:
+    case = SPAN_EVENT_CASES[name]
+    answer = ask(event_server, case.sql)
+    assert case.check(answer), f"{name} (from {case.page}):\n{case.sql}\n-> {answer}"
 
 
 def test_group_by_a_name_means_the_input_column_before_the_alias(server: LocalServer) -> None:

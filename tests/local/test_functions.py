@@ -59,7 +59,7 @@ def test_vectorised_answers_equal_parsing_each_document(name: str, key: str, cor
     got = functions._per_distinct_document(
         pa.array(documents, pa.string()), [key], convert, return_type, absent
     )
-    expected = [None if doc is None else convert(functions._lookup(doc, [key])) for doc in documents]
+    expected = [None if doc is None else functions._answer(convert, doc, [key]) for doc in documents]
     assert got.to_pylist() == expected
 
 
@@ -76,6 +76,67 @@ def test_paths_of_keys_and_indices() -> None:
     assert got.to_pylist() == ["deep", None, None]
     last = functions._per_distinct_document(docs, ["a", -2], functions._as_int, pa.int64(), None)
     assert last.to_pylist() == [10, None, None]
+
+
+#: Documents written as a person (or another SDK) might: spacing, number spellings, escapes.
+WRITTEN = '{"n": 1.50, "big": 1e3, "zero": -0, "i": 42, "t": true, "nil": null, "s": "\\u00e9",\n "o": { "k" : [1,  2] }, "d": 1, "d": {"x": 2.0}}'
+
+
+@pytest.mark.parametrize(
+    ("path", "as_text", "as_json"),
+    [
+        (["n"], "1.50", "1.50"),
+        (["big"], "1e3", "1e3"),
+        (["zero"], "-0", "-0"),
+        (["i"], "42", "42"),
+        (["t"], "true", "true"),
+        (["nil"], None, "null"),
+        (["s"], "é", '"\\u00e9"'),
+        (["o"], '{ "k" : [1,  2] }', '{ "k" : [1,  2] }'),
+        (["o", "k"], "[1,  2]", "[1,  2]"),
+        (["o", "k", -1], "2", "2"),
+        (["d"], '{"x": 2.0}', '{"x": 2.0}'),  # the last of duplicate keys, as the value lookup reads it
+        (["d", "x"], "2.0", "2.0"),
+        (["missing"], None, None),
+        ([], WRITTEN, WRITTEN),  # the whole object is its text too
+    ],
+)
+def test_json_text_is_the_documents_own_text(path: list, as_text: str | None, as_json: str | None) -> None:
+    """datafusion-functions-json slices the document (jiter): `json_as_text` of anything but a
+    string, and `json_get_json` of anything, is that part of the text as written."""
+    documents = pa.array([WRITTEN, None])
+    got_text = functions._per_distinct_document(documents, path, functions._as_text, pa.string(), None)
+    got_json = functions._per_distinct_document(documents, path, functions._as_json, pa.string(), None)
+    assert got_text.to_pylist() == [as_text, None]
+    assert got_json.to_pylist() == [as_json, None]
+
+
+#: Without a backslash a single top-level key is found by string search (`json_text`).
+FLAT = '{"n": 1.50, "o": { "k" : [1,  2] }, "t": "a{b", "after": 2.50, "e": 1E+2}'
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [("n", "1.50"), ("o", '{ "k" : [1,  2] }'), ("t", "a{b"), ("after", "2.50"), ("e", "1E+2")],
+)
+def test_json_as_text_of_a_flat_document(key: str, text: str) -> None:
+    got = functions._per_distinct_document(pa.array([FLAT]), [key], functions._as_text, pa.string(), None)
+    assert got.to_pylist() == [text]
+
+
+@pytest.mark.parametrize("document", [d for d in DOCUMENTS if d is not None] + [WRITTEN, FLAT])
+def test_the_string_search_and_the_walk_find_the_same_text(document: str) -> None:
+    from airflow_provider_logfire.local import json_text
+
+    for key in ["a", "b", "n", "o", "e", "after", "list", "x"]:
+        value = functions._lookup(document, [key])
+        walked = json_text.original_text(document, [key]) if value is not functions._MISSING else None
+        searched = json_text._top_level_start(document, [key])
+        if value is functions._MISSING:
+            continue
+        assert walked is not None and json.loads(walked) == value, (document, key)
+        if searched is not None:  # when the search answers, it is where the walk ends up
+            assert searched == json_text._locate(document, [key]), (document, key)
 
 
 @pytest.mark.parametrize(("name", "number"), [("warn", 13), ("WARNING", 13), ("error", 17), (" info ", 9)])
@@ -113,4 +174,4 @@ def test_the_rewritten_sql_answers_as_parsing_would(corpus: str, key: str, sql: 
         engine.insert_arrow("records", rows)
         with engine.query(sql.format(key=key), limit=10_000) as result:
             got = [v for batch in result for v in batch.column(0).to_pylist()]
-    assert got == [None if doc is None else convert(functions._lookup(doc, [key])) for doc in documents]
+    assert got == [None if doc is None else functions._answer(convert, doc, [key]) for doc in documents]

@@ -74,7 +74,8 @@ logfire.configure(
     inspect_arguments=False,
 )
 with logfire.span("checkout {order_id}", order_id=42, cart={"items": [1, 2]}, _tags=["shop", "web"]):
-    with logfire.span("charge card", amount=9.5):
+    with logfire.span("charge card", amount=9.5) as charge:
+        charge.add_event("card authorised", {"card.brand": "visa", "amount": 9.5})
         logfire.info("charged {amount} EUR", amount=9.5)
     logfire.warn("stock low for {sku}", sku="A-1")
     logfire.error("payment gateway slow: {ms} ms", ms=1200)
@@ -209,6 +210,23 @@ def test_sdk_spans_logs_and_exceptions_land_in_records(sdk_server: tuple[LocalSe
     assert (lookup["kind"], lookup["level"], lookup["is_exception"]) == ("log", 17, True)
     assert lookup["exception_type"] == "KeyError"
 
+    # A span event is a row of its own (Logfire's SQL reference, `kind`), inside its span; the
+    # exception event of "ship order" is not (it is the span's `is_exception` instead).
+    authorised = records["card authorised"]
+    assert (authorised["kind"], authorised["level"], authorised["message"]) == (
+        "span_event",
+        9,
+        "card authorised",
+    )
+    assert (authorised["trace_id"], authorised["parent_span_id"]) == (charge["trace_id"], charge["span_id"])
+    assert len(authorised["span_id"]) == 16 and authorised["span_id"] != charge["span_id"]
+    assert authorised["duration"] is None and authorised["start_timestamp"] == authorised["end_timestamp"]
+    assert charge["start_timestamp"] <= authorised["start_timestamp"] <= charged["start_timestamp"]
+    assert json.loads(authorised["attributes"]) == {"card.brand": "visa", "amount": 9.5}
+    assert (authorised["service_name"], authorised["otel_scope_name"]) == ("otlp-test", "logfire")
+    kinds = rows(server, "SELECT span_name FROM records WHERE kind = 'span_event'")
+    assert kinds == [{"span_name": "card authorised"}]
+
     plain = records["disk almost full"]
     assert (plain["kind"], plain["level"], plain["log_body"]) == ("log", 13, "disk almost full")
     assert plain["otel_scope_name"] == "plain-otel"
@@ -220,7 +238,8 @@ def test_sdk_pending_spans_are_in_records_all_only(sdk_server: tuple[LocalServer
     assert "pending_span" in report["span_types"]  # the SDK did send one for "long running"
     long_running = rows(server, "SELECT kind FROM records WHERE span_name = 'long running'")
     assert long_running == [{"kind": "span"}]
-    assert rows(server, "SELECT count(*) AS n FROM records WHERE kind NOT IN ('span', 'log')") == [{"n": 0}]
+    others = "SELECT count(*) AS n FROM records WHERE kind NOT IN ('span', 'log', 'span_event')"
+    assert rows(server, others) == [{"n": 0}]
     # As on Logfire, `records` is `records_all` without the pending spans.
     everything = rows(server, "SELECT kind FROM records_all WHERE span_name = 'long running' ORDER BY kind")
     assert everything == [{"kind": "pending_span"}, {"kind": "span"}]
@@ -254,6 +273,21 @@ def test_sdk_metrics_land_in_metrics(sdk_server: tuple[LocalServer, dict]) -> No
     assert latency["metric_type"] == "exponential_histogram"
     assert (latency["histogram_count"], latency["histogram_sum"]) == (3, 60.0)
     assert (latency["histogram_min"], latency["histogram_max"]) == (5.0, 40.0)
+    # Logfire's metric functions read the SDK's points (dashboard-query guide, "Working with metrics"):
+    # the median is the middle observation, 15, up to half a bucket of the SDK's chosen scale.
+    [summary] = rows(
+        server,
+        "SELECT sum(metric_count(value)) AS n, sum(metric_sum(value)) AS total, "
+        "metric_quantile(0.5, value) AS p50 FROM metrics WHERE metric_name = 'checkout.latency'",
+    )
+    assert (summary["n"], summary["total"]) == (3, 60.0)
+    assert summary["p50"] == pytest.approx(15.0, rel=0.03)
+    [counted] = rows(
+        server,
+        "SELECT metric_increase(value, recorded_timestamp) AS n, sum(metric_count(value)) AS points "
+        "FROM metrics WHERE metric_name = 'orders'",
+    )
+    assert counted == {"n": 2.0, "points": 1}  # one delta point of 2 orders
 
 
 # -- hand-built messages ------------------------------------------------------------------------
@@ -417,8 +451,9 @@ def test_span_mapping(server: LocalServer, encoding: str | None) -> None:
     ExportTraceServiceResponse().ParseFromString(response.content)  # a valid, empty response
 
     records = rows(server, "SELECT * FROM records ORDER BY start_timestamp")
-    assert [r["span_name"] for r in records] == ["GET /invoices/{id}", "SELECT invoices"]  # no pending
-    root, child = records
+    names = [r["span_name"] for r in records]
+    assert names == ["GET /invoices/{id}", "cache miss", "SELECT invoices"]  # no pending, no exception
+    root, event, child = records
     assert root["start_timestamp"] == T_ISO
     assert root["end_timestamp"] == "2026-11-27T10:00:01.623456Z"
     assert root["duration"] == 1.5
@@ -445,9 +480,10 @@ def test_span_mapping(server: LocalServer, encoding: str | None) -> None:
         "raw": "AP8=",
         "not_a_number": "nan",
     }
-    assert root["is_exception"] is True  # the last exception recorded is the one shown
-    assert (root["exception_type"], root["exception_message"]) == ("TimeoutError", "upstream took too long")
-    assert root["exception_stacktrace"].endswith("TimeoutError")
+    # Logfire's SQL reference: the exception columns come from the first `exception` event.
+    assert root["is_exception"] is True
+    assert (root["exception_type"], root["exception_message"]) == ("KeyError", "'k'")
+    assert root["exception_stacktrace"] is None
     assert (root["otel_status_code"], root["otel_status_message"]) == ("ERROR", "upstream failed")
     events = json.loads(root["otel_events"])
     assert [e["name"] for e in events] == ["exception", "exception", "cache miss"]
@@ -485,6 +521,23 @@ def test_span_mapping(server: LocalServer, encoding: str | None) -> None:
         "x=1",
     )
     assert (root["day"], root["project_id"]) == ("2026-11-27", "local")
+
+    # The span event that is not an exception, as a row of its own inside the span.
+    assert (event["kind"], event["level"], event["message"]) == ("span_event", 9, "cache miss")
+    assert (event["trace_id"], event["parent_span_id"]) == (TRACE_ID.hex(), ROOT_ID.hex())
+    assert len(event["span_id"]) == 16 and event["span_id"] not in (ROOT_ID.hex(), CHILD_ID.hex())
+    assert event["start_timestamp"] == event["end_timestamp"] == "2026-11-27T10:00:00.123458Z"
+    assert event["duration"] is None
+    assert json.loads(event["attributes"]) == {"key": "inv:17"}
+    assert (event["tags"], event["is_exception"], event["exception_type"]) == ([], False, None)
+    assert (event["otel_status_code"], event["otel_events"], event["otel_links"]) == (None, None, None)
+    assert (event["otel_scope_name"], event["service_name"], event["deployment_environment"]) == (
+        "billing.http",
+        "billing",
+        "staging",
+    )
+    assert json.loads(event["otel_resource_attributes"]) == RESOURCE
+    assert event["http_route"] is None and (event["day"], event["project_id"]) == ("2026-11-27", "local")
 
     # No logfire attributes: the name is the message, an ERROR status makes it an error.
     assert (child["message"], child["level"], child["parent_span_id"]) == (
@@ -770,7 +823,7 @@ def test_the_size_limit_is_configurable() -> None:
         assert post(tight, "/v1/traces", body).status_code == 413
     with run_local_server(otlp_max_body_bytes=len(body)) as exact:
         assert post(exact, "/v1/traces", body).status_code == 200
-        assert exact.engine.count("records") == 2
+        assert exact.engine.count("records") == 3  # the two finished spans and the span event
 
 
 def test_token_is_required(server: LocalServer) -> None:
@@ -781,7 +834,7 @@ def test_token_is_required(server: LocalServer) -> None:
         assert response.json() == {"detail": "Invalid read token"}
     assert stored(server) == (0, 0)
     assert post(server, "/v1/traces", body, {"Authorization": f"Bearer {server.token}"}).status_code == 200
-    assert stored(server) == (2, 0)
+    assert stored(server) == (3, 0)  # two finished spans and a span event
 
 
 def test_other_paths_and_methods_are_untouched(server: LocalServer) -> None:
@@ -869,7 +922,7 @@ def test_decompress_refuses_to_inflate_past_the_limit() -> None:
 def test_decoding_needs_no_server(tmp_path: Path) -> None:
     """The module decodes without any server: pure functions, usable from tests or scripts."""
     batch = otlp.decode_request("traces", trace_request().SerializeToString(), content_type=None)
-    assert batch.table == "records" and batch.rows.num_rows == 3  # two spans and a pending one
+    assert batch.table == "records" and batch.rows.num_rows == 4  # two spans, a pending one, an event
     assert "created_at" not in batch.rows.column_names  # the engine stamps the insert time
     with LocalEngine(tmp_path / "data") as engine:
-        assert engine.insert_arrow(batch.table, batch.rows, keep_sorted=False) == 3
+        assert engine.insert_arrow(batch.table, batch.rows, keep_sorted=False) == 4

@@ -73,7 +73,8 @@ class _Catalog:
         self.parent = np.array([-1 if s.parent is None else s.parent for s in steps], dtype=np.int64)
         self.start_frac = np.array([s.at[0] for s in steps])
         self.end_frac = np.array([s.at[1] for s in steps])
-        self.is_log = np.array([s.kind == "log" for s in steps])
+        #: Logs and span events: points in time, without a duration.
+        self.is_point = np.array([s.kind in ("log", "span_event") for s in steps])
         self.is_leaf = np.array(
             [(ti, pos) not in has_children for ti, t in enumerate(templates) for pos in range(len(t.steps))]
         )
@@ -90,6 +91,23 @@ class _Catalog:
                 self.routes.append(route)
             route_ids.append(self.routes.index(route))
         self.route = np.array(route_ids, dtype=np.int64)
+
+        # Each span's span event (at most one, see `check_template`): its position in the template.
+        event_of: dict[tuple[int, int], int] = {
+            (ti, step.parent): pos
+            for ti, t in enumerate(templates)
+            for pos, step in enumerate(t.steps)
+            if step.kind == "span_event" and step.parent is not None
+        }
+        self.event_position = np.array(
+            [event_of.get((ti, pos), -1) for ti, t in enumerate(templates) for pos in range(len(t.steps))],
+            dtype=np.int64,
+        )
+        events = [
+            templates[ti].steps[event_of[(ti, pos)]] if (ti, pos) in event_of else None
+            for ti, t in enumerate(templates)
+            for pos in range(len(t.steps))
+        ]
 
         exceptions = [s.exception for s in steps]
         #: Columns that depend only on the template row: the dictionaries of per-row dictionary
@@ -111,7 +129,14 @@ class _Catalog:
             # text gives the escaped filled text, ready to be put into `otel_events`.
             "exception_message_j": pa.array([_escaped(e.message) if e else None for e in exceptions]),
             "exception_stacktrace_j": pa.array([_escaped(e.stacktrace) if e else None for e in exceptions]),
-            "otel_status_code": pa.array(["ERROR" if s.error else "UNSET" for s in steps], pa.string()),
+            # A span event has no status of its own.
+            "otel_status_code": pa.array(
+                [None if s.kind == "span_event" else "ERROR" if s.error else "UNSET" for s in steps],
+                pa.string(),
+            ),
+            # The span's span event, for its `otel_events` entry (name JSON-escaped, as above).
+            "event_name_j": pa.array([_escaped(e.name) if e else None for e in events], pa.string()),
+            "event_attributes_t": pa.array([e.attributes if e else None for e in events], pa.string()),
             "otel_status_message_t": pa.array(
                 [_status_message(e) if e else None for e in exceptions], pa.string()
             ),
@@ -197,7 +222,7 @@ def records_chunk(rng: np.random.Generator, chunk: Chunk) -> tuple[pa.Table, Ser
 
     # Leaf spans wobble inside their slot so that siblings are not all alike.
     start_frac, end_frac = cat.start_frac[g], cat.end_frac[g]
-    wobble = np.where(cat.is_leaf[g] & ~cat.is_log[g], 0.3 * (end_frac - start_frac), 0.0)
+    wobble = np.where(cat.is_leaf[g] & ~cat.is_point[g], 0.3 * (end_frac - start_frac), 0.0)
     start_frac = start_frac + wobble * rng.random(n)
     end_frac = end_frac - wobble * rng.random(n)
     start = root_start[trace] + np.floor(start_frac * duration[trace]).astype(np.int64)
@@ -219,18 +244,24 @@ def records_chunk(rng: np.random.Generator, chunk: Chunk) -> tuple[pa.Table, Ser
     service = cat.service[g]
     resource = resource_index(service, environment[trace], (pod[trace] + service) % INSTANCES_PER_SERVICE)
 
+    # A span's event time, for its `otel_events`; none where the chunk's last trace lost the event.
+    event_position = cat.event_position[g]
+    has_event = (event_position >= 0) & (event_position < sizes[trace])
+    event_at = start[np.where(has_event, first_row[trace] + event_position, 0)]
+
     order = np.argsort(start, kind="stable")
     trace, g, start, end = trace[order], g[order], start[order], end[order]
-    is_log = cat.is_log[g]
+    is_point = cat.is_point[g]
     day = np.full(n, chunk.start // DAY, dtype=np.int32)
     columns = {
         "start_timestamp": pa.array(start, TIMESTAMP),
         "end_timestamp": pa.array(end, TIMESTAMP),
-        "duration": pa.array((end - start) / SECOND, mask=is_log),
+        "duration": pa.array((end - start) / SECOND, mask=is_point),
         "trace_id": _hex_strings(trace_ids[trace]),
         "span_id": _hex_strings(span_ids[order]),
         "parent_span_id": _hex_strings(span_ids[parent_row[order]], has_parent[order]),
         "created_at": pa.array(created[order], TIMESTAMP),
+        "event_timestamp": pa.array(event_at[order], TIMESTAMP, mask=~has_event[order]),
         "day": pa.array(day, pa.date32()),
         "fill_id": pa.array(entity[trace]),
         "fill_user": pa.array(user[trace]),
@@ -259,13 +290,25 @@ def _fill(column: str) -> str:
     )
 
 
-_EXCEPTION_EVENTS = (
-    "CASE WHEN is_exception THEN "
-    """'[{"name":"exception","timestamp":"' || to_char(end_timestamp, '%Y-%m-%dT%H:%M:%S%.6fZ') || """
+_EXCEPTION_EVENT = (
+    """'{"name":"exception","timestamp":"' || to_char(end_timestamp, '%Y-%m-%dT%H:%M:%S%.6fZ') || """
     """'","attributes":{"exception.type":"' || exception_type || """
     """'","exception.message":"' || """ + _fill("exception_message_j") + """ || """
     """'","exception.stacktrace":"' || """ + _fill("exception_stacktrace_j") + """ || """
-    """'","exception.escaped":"False"}}]' END"""
+    """'","exception.escaped":"False"}}'"""
+)
+#: The span event, as its own row has it: the same name, time and (filled) attributes.
+_SPAN_EVENT = (
+    """'{"name":"' || event_name_j || '","timestamp":"' || """
+    """to_char(event_timestamp, '%Y-%m-%dT%H:%M:%S%.6fZ') || '","attributes":' || """
+    + _fill("event_attributes_t")
+    + """ || '}'"""
+)
+#: `otel_events` in time order: a span's event lies inside it, its exception is at its end.
+_OTEL_EVENTS = (
+    f"CASE WHEN event_timestamp IS NOT NULL AND is_exception THEN '[' || {_SPAN_EVENT} || ',' || {_EXCEPTION_EVENT} || ']' "
+    f"WHEN event_timestamp IS NOT NULL THEN '[' || {_SPAN_EVENT} || ']' "
+    f"WHEN is_exception THEN '[' || {_EXCEPTION_EVENT} || ']' END"
 )
 
 #: Every column of `records`, as SQL over a chunk; columns left out would silently be NULL.
@@ -290,7 +333,7 @@ RECORD_COLUMNS: dict[str, str] = {
     "exception_stacktrace": _fill("exception_stacktrace_t"),
     "otel_status_code": "otel_status_code",
     "otel_status_message": _fill("otel_status_message_t"),
-    "otel_events": _EXCEPTION_EVENTS,
+    "otel_events": _OTEL_EVENTS,
     "otel_links": "NULL",
     "otel_scope_name": "otel_scope_name",
     "otel_scope_version": "otel_scope_version",

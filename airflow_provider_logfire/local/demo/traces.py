@@ -7,8 +7,10 @@ Arrow arrays; `demo.records` validates `TEMPLATES` with `check_template` and fla
 
 How: a `Template` is one kind of trace: a weight (how often it occurs), a median duration and
 its rows as `Step`s, the root span first. Small helpers build the steps of each instrumentation
-(`_server`, `_db`, `_cache`, `_client`, `_span`, `_log`) and the recurring trace shapes; texts hold
-placeholders (`$ID`, `$USER`, ...) that the INSERT fills in per trace.
+(`_server`, `_db`, `_cache`, `_client`, `_span`, `_log`, `_event`) and the recurring trace shapes;
+texts hold placeholders (`$ID`, `$USER`, ...) that the INSERT fills in per trace. A span event is
+a step of its own (`kind = 'span_event'`), as Logfire copies span events into rows of `records`;
+its parent span also lists it in `otel_events`.
 """
 
 from __future__ import annotations
@@ -121,8 +123,13 @@ def check_template(template: Template) -> None:
             raise ValueError(f"{step.name!r}: the parent must be an earlier span of the same trace")
         if not parent.at[0] <= step.at[0] <= step.at[1] <= parent.at[1]:
             raise ValueError(f"{step.name!r} must lie within its parent {parent.name!r}")
-        if step.kind == "log" and step.at[0] != step.at[1]:
-            raise ValueError(f"log {step.name!r} must be a point in time")
+        if step.kind in ("log", "span_event") and step.at[0] != step.at[1]:
+            raise ValueError(f"{step.kind} {step.name!r} must be a point in time")
+        if step.kind == "span_event" and (step.service, step.scope) != (parent.service, parent.scope):
+            raise ValueError(f"span event {step.name!r} must come from its span's service and scope")
+    events = [step.parent for step in steps if step.kind == "span_event"]
+    if len(events) != len(set(events)):  # `demo.records` puts at most one event into `otel_events`
+        raise ValueError(f"template {steps[0].name!r} has a span with more than one span event")
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,6 +324,20 @@ def _log(
     )
 
 
+def _event(parent_step: Step, name: str, *, parent: int, at: float, attributes: Mapping[str, object]) -> Step:
+    """A span event of `parent_step` (at index `parent`): a row of its own and an `otel_events` entry."""
+    return Step(
+        name=name,
+        message=name,
+        service=parent_step.service,
+        scope=parent_step.scope,
+        parent=parent,
+        at=(at, at),
+        kind="span_event",
+        attributes=_json_template(attributes),
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Failures
 # --------------------------------------------------------------------------------------------
@@ -422,9 +443,13 @@ def _products(slow: bool) -> tuple[Step, ...]:
 
 
 def _checkout(status: int, *, exception: SpanException | None = None) -> tuple[Step, ...]:
-    """`POST /checkout`: insert the order, reserve stock on inventory (a nested server span), pay."""
+    """`POST /checkout`: insert the order, reserve stock on inventory (a nested server span), pay.
+
+    The handler adds a span event to the request's span once the order is valid.
+    """
+    root = _server("checkout", "POST", "/checkout", path="/checkout", status=status, exception=exception)
     return (
-        _server("checkout", "POST", "/checkout", path="/checkout", status=status, exception=exception),
+        root,
         _db(
             "checkout",
             "orders",
@@ -452,6 +477,7 @@ def _checkout(status: int, *, exception: SpanException | None = None) -> tuple[S
             at=(0.45, 0.93),
             exception=exception,
         ),
+        _event(root, "order validated", parent=0, at=0.11, attributes={"order_id": "$ID", "items": "$N"}),
     )
 
 
@@ -485,6 +511,15 @@ def _email(*, exception: SpanException | None = None) -> tuple[Step, ...]:
             "email-worker", "confirmation for order {order_id} sent", parent=0, at=0.97, tags=("email",)
         )
     )
+    sending = _span(
+        "email-worker",
+        "sending e-mail to user {user_id}",
+        attributes={"user_id": "$USER"},
+        parent=0,
+        at=(0.15, 0.95),
+        level=ERROR if exception else INFO,
+        exception=exception,
+    )
     return (
         _span(
             "email-worker",
@@ -494,16 +529,16 @@ def _email(*, exception: SpanException | None = None) -> tuple[Step, ...]:
             level=WARN if exception else INFO,
         ),
         _db("email-worker", "orders", _ORDER_BY_ID, parent=0, at=(0.02, 0.1)),
-        _span(
-            "email-worker",
-            "sending e-mail to user {user_id}",
-            attributes={"user_id": "$USER"},
-            parent=0,
-            at=(0.15, 0.95),
-            level=ERROR if exception else INFO,
-            exception=exception,
-        ),
+        sending,
         outcome,
+        # Connected before the send (and, in the failing variant, before the exception event).
+        _event(
+            sending,
+            "smtp connected",
+            parent=2,
+            at=0.2,
+            attributes={"net.peer.name": "smtp.internal", "net.peer.port": 587},
+        ),
     )
 
 
