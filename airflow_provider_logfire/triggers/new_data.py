@@ -148,8 +148,12 @@ class LogfireNewDataTrigger(BaseEventTrigger):
                     self._cursor = cursor
                 await asyncio.sleep(self.poll_interval)
 
+    def _state_store(self) -> Any:
+        """The asset's state store: Airflow 3.3's triggerer sets it; earlier ones have no such attribute."""
+        return getattr(self, "asset_state_store", None)
+
     async def _load_cursor(self) -> str | None:
-        store = self.asset_state_store
+        store = self._state_store()
         if store is None:
             return None
         try:
@@ -160,7 +164,7 @@ class LogfireNewDataTrigger(BaseEventTrigger):
         return value if isinstance(value, str) else None
 
     async def _save_cursor(self, cursor: datetime | None) -> None:
-        store = self.asset_state_store
+        store = self._state_store()
         if store is None or cursor is None:
             return
         try:
