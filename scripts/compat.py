@@ -20,6 +20,7 @@ import argparse
 import glob
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -175,41 +176,57 @@ def install(python: str, minor: str, interpreter: str, venv: Path, log, pip_args
     return ""
 
 
+#: The resolver `--freeze` uses: pip backtracks for tens of minutes through the Amazon provider's
+#: aiobotocore/s3fs/pyathena ranges on some pairs; uv resolves the same requirements in seconds,
+#: for the pair's Python, without its interpreter. Installing the result stays pip's job.
+UV = "uv==0.13.9"
+
+
+def resolver(log) -> str:
+    """uv, in a tools virtualenv of its own under .compat/ (made once)."""
+    tools = VENVS / ".tools"
+    uv = tools / "bin/uv"
+    if not uv.exists():
+        run([sys.executable, "-m", "venv", str(tools)], log)
+        run([str(tools / "bin/python"), "-m", "pip", "install", "-q", UV], log)
+    return str(uv)
+
+
 def freeze(python: str, minor: str, interpreter: str, venv: Path, log, pip_args: list[str]) -> str:
-    """Resolve apache-airflow==X.Y.Z and the project anew (holding back HOLD_BACK), then pin it all."""
-    if not make_venv(interpreter, venv, log, pip_args):
-        return "could not create the virtualenv (see the log)"
-    python_bin = str(venv / "bin/python")
-    reqs = [f"apache-airflow=={AIRFLOW[minor]}", *HOLD_BACK[minor], "-e", f".[{EXTRAS}]"]
-    if run([python_bin, "-m", "pip", "install", "--no-compile", *pip_args, *reqs], log) != 0:
-        return "pip could not resolve the pair (see the log)"
-    write_constraints(python, minor, python_bin)
-    return ""
+    """Resolve apache-airflow==X.Y.Z and the project anew (holding back HOLD_BACK), pin it, install it."""
+    requirements = [f"apache-airflow=={AIRFLOW[minor]}", *HOLD_BACK[minor], f"-e .[{EXTRAS}]"]
+    with tempfile.TemporaryDirectory(prefix="compat-freeze-") as tmp:
+        wanted, resolved = Path(tmp) / "requirements.in", Path(tmp) / "resolved.txt"
+        wanted.write_text("\n".join(requirements) + "\n")
+        cmd = [resolver(log), "pip", "compile", str(wanted), "--quiet", "--no-header", "--no-annotate"]
+        cmd += [
+            "--python-version",
+            python,
+            "--python-platform",
+            f"{platform.machine()}-manylinux_2_28",
+            "-o",
+            str(resolved),
+        ]
+        if run(cmd, log) != 0:
+            return "the pair could not be resolved (see the log)"
+        pins = [
+            line for line in resolved.read_text().splitlines() if "==" in line and not line.startswith("-e")
+        ]
+    write_constraints(python, minor, pins)
+    return install(python, minor, interpreter, venv, log, pip_args)
 
 
-def write_constraints(python: str, minor: str, python_bin: str) -> None:
-    """Pin everything installed in the pair's virtualenv (but the project itself) to its file."""
-    frozen = subprocess.run(
-        [python_bin, "-m", "pip", "freeze", "--exclude-editable", "--all"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    keep = sorted(
-        (line for line in frozen if "==" in line and not line.startswith(("pip==", "setuptools=="))),
-        key=str.lower,
-    )
-    pins = constraints_file(python, minor)
-    pins.parent.mkdir(exist_ok=True)
+def write_constraints(python: str, minor: str, pins: list[str]) -> None:
+    """The pair's constraints file: every resolved pin but the project itself."""
+    keep = sorted((p.strip() for p in pins if not p.startswith(("pip==", "setuptools=="))), key=str.lower)
+    path = constraints_file(python, minor)
+    path.parent.mkdir(exist_ok=True)
     header = (
         f"# Known-good pins for airflow-provider-logfire on Apache Airflow {AIRFLOW[minor]}, Python {python}.\n"
-        f"#   pip install airflow-provider-logfire -c {pins.relative_to(ROOT)}\n"
+        f"#   pip install airflow-provider-logfire -c {path.relative_to(ROOT)}\n"
         f"# Resolved by `python scripts/compat.py --freeze --pairs {python}:{minor}` and proven by `make compat`.\n"
     )
-    pins.write_text(header + "\n".join(keep) + "\n")
-    (Path(python_bin).parent.parent / ".compat-stamp").write_text(
-        hashlib.sha256(pins.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    )
+    path.write_text(header + "\n".join(keep) + "\n")
 
 
 def run_tests(venv: Path, paths: tuple[str, ...], log, extra: list[str]) -> tuple[int, int, int, int]:
