@@ -22,9 +22,8 @@ from airflow_provider_logfire.local.otlp_rows import (  # shared with the trace 
     _json,
     _json_or_none,
     _micros,
-    _resource_columns,
-    _scope_columns,
     _to_table,
+    scoped_items,
 )
 from airflow_provider_logfire.local.tables import METRICS
 
@@ -41,20 +40,16 @@ def metrics_to_rows(request: ExportMetricsServiceRequest) -> pa.Table:
     bounds; exponential histograms and summaries only the scalar fields the table has.
     """
     rows = []
-    for resource_metrics in request.resource_metrics:
-        resource = _resource_columns(resource_metrics.resource)
-        for scope_metrics in resource_metrics.scope_metrics:
-            scope = _scope_columns(scope_metrics.scope)
-            for metric in scope_metrics.metrics:
-                common = {
-                    "metric_name": metric.name,
-                    "unit": metric.unit,
-                    "metric_description": metric.description or None,
-                    **scope,
-                    **resource,
-                }
-                for point_columns in _points(metric):
-                    rows.append({**common, **point_columns})
+    for resource, scope, metric in scoped_items(request.resource_metrics, "scope_metrics", "metrics"):
+        common = {
+            "metric_name": metric.name,
+            "unit": metric.unit,
+            "metric_description": metric.description or None,
+            **scope,
+            **resource,
+        }
+        for point_columns in _points(metric):
+            rows.append({**common, **point_columns})
     return _to_table(METRICS, rows)
 
 

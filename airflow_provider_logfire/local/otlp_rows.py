@@ -25,7 +25,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -92,46 +92,42 @@ def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
     """One `records` row per span of the request (pending spans with `kind = 'pending_span'`),
     and one per span event that is not an exception (`kind = 'span_event'`)."""
     rows = []
-    for resource_spans in request.resource_spans:
-        resource = _resource_columns(resource_spans.resource)
-        for scope_spans in resource_spans.scope_spans:
-            scope = _scope_columns(scope_spans.scope)
-            for span in scope_spans.spans:
-                attributes = _attributes(span.attributes)
-                span_type = attributes.get("logfire.span_type")
-                kind = span_type if span_type in ("log", "pending_span") else "span"
-                start_ns = span.start_time_unix_nano
-                end_ns = span.end_time_unix_nano or start_ns
-                status = _STATUS_NAMES.get(span.status.code, "UNSET")
-                level = _level_attribute(attributes)
-                if level is None:
-                    level = ERROR if status == "ERROR" else INFO
-                span_row = {
-                    "start_timestamp": _micros(start_ns),
-                    "end_timestamp": _micros(end_ns),
-                    "duration": None if kind != "span" else (end_ns - start_ns) / 1e9,
-                    "trace_id": _hex_id(span.trace_id),
-                    "span_id": _hex_id(span.span_id),
-                    "parent_span_id": _hex_id(span.parent_span_id),
-                    "kind": kind,
-                    "level": level,
-                    "span_name": span.name,
-                    "message": _message(attributes, span.name),
-                    "tags": _tags(attributes),
-                    "attributes": _user_attributes(attributes, span.name),
-                    "attributes_json_schema": _json_schema_text(attributes),
-                    **_exception_columns(_first_exception(span.events)),
-                    "otel_status_code": status,
-                    "otel_status_message": span.status.message or None,
-                    "otel_events": _json_or_none([_event(e) for e in span.events]),
-                    "otel_links": _json_or_none([_link(link) for link in span.links]),
-                    **scope,
-                    **resource,
-                    **_http_columns(attributes),
-                }
-                rows.append(span_row)
-                if kind != "pending_span":  # the finished span brings the same events again
-                    rows.extend(span_event_rows(span, span_row, {**scope, **resource}))
+    for resource, scope, span in scoped_items(request.resource_spans, "scope_spans", "spans"):
+        attributes = _attributes(span.attributes)
+        span_type = attributes.get("logfire.span_type")
+        kind = span_type if span_type in ("log", "pending_span") else "span"
+        start_ns = span.start_time_unix_nano
+        end_ns = span.end_time_unix_nano or start_ns
+        status = _STATUS_NAMES.get(span.status.code, "UNSET")
+        level = _level_attribute(attributes)
+        if level is None:
+            level = ERROR if status == "ERROR" else INFO
+        span_row = {
+            "start_timestamp": _micros(start_ns),
+            "end_timestamp": _micros(end_ns),
+            "duration": None if kind != "span" else (end_ns - start_ns) / 1e9,
+            "trace_id": _hex_id(span.trace_id),
+            "span_id": _hex_id(span.span_id),
+            "parent_span_id": _hex_id(span.parent_span_id),
+            "kind": kind,
+            "level": level,
+            "span_name": span.name,
+            "message": _message(attributes, span.name),
+            "tags": _tags(attributes),
+            "attributes": _user_attributes(attributes, span.name),
+            "attributes_json_schema": _json_schema_text(attributes),
+            **_exception_columns(_first_exception(span.events)),
+            "otel_status_code": status,
+            "otel_status_message": span.status.message or None,
+            "otel_events": _json_or_none([_event(e) for e in span.events]),
+            "otel_links": _json_or_none([_link(link) for link in span.links]),
+            **scope,
+            **resource,
+            **_http_columns(attributes),
+        }
+        rows.append(span_row)
+        if kind != "pending_span":  # the finished span brings the same events again
+            rows.extend(span_event_rows(span, span_row, {**scope, **resource}))
     return _to_table(RECORDS, rows)
 
 
@@ -233,46 +229,39 @@ def logs_to_records(request: ExportLogsServiceRequest) -> pa.Table:
     """
     received_ns = time.time_ns()
     rows = []
-    for resource_logs in request.resource_logs:
-        resource = _resource_columns(resource_logs.resource)
-        for scope_logs in resource_logs.scope_logs:
-            scope = _scope_columns(scope_logs.scope)
-            for record in scope_logs.log_records:
-                attributes = _attributes(record.attributes)
-                body = _any_value(record.body) if record.HasField("body") else None
-                body_text = _text(body)
-                at = _micros(record.time_unix_nano or record.observed_time_unix_nano or received_ns)
-                level = _level_attribute(attributes)
-                if level is None:
-                    level = _severity_level(record.severity_number, record.severity_text)
-                span_name = (
-                    _text(attributes.get(_MSG_TEMPLATE))
-                    or getattr(record, "event_name", "")
-                    or body_text
-                    or ""
-                )
-                has_exception = any(key.startswith("exception.") for key in attributes)
-                rows.append(
-                    {
-                        "start_timestamp": at,
-                        "end_timestamp": at,
-                        "duration": None,
-                        "trace_id": _hex_id(record.trace_id) or os.urandom(16).hex(),
-                        "span_id": os.urandom(8).hex(),
-                        "parent_span_id": _hex_id(record.span_id),
-                        "kind": "log",
-                        "level": level,
-                        "span_name": span_name,
-                        "message": _message(attributes, body_text or span_name),
-                        "log_body": body_text,
-                        "tags": _tags(attributes),
-                        "attributes": _user_attributes(attributes, span_name),
-                        **_exception_columns(attributes if has_exception else None),
-                        **scope,
-                        **resource,
-                        **_http_columns(attributes),
-                    }
-                )
+    for resource, scope, record in scoped_items(request.resource_logs, "scope_logs", "log_records"):
+        attributes = _attributes(record.attributes)
+        body = _any_value(record.body) if record.HasField("body") else None
+        body_text = _text(body)
+        at = _micros(record.time_unix_nano or record.observed_time_unix_nano or received_ns)
+        level = _level_attribute(attributes)
+        if level is None:
+            level = _severity_level(record.severity_number, record.severity_text)
+        span_name = (
+            _text(attributes.get(_MSG_TEMPLATE)) or getattr(record, "event_name", "") or body_text or ""
+        )
+        has_exception = any(key.startswith("exception.") for key in attributes)
+        rows.append(
+            {
+                "start_timestamp": at,
+                "end_timestamp": at,
+                "duration": None,
+                "trace_id": _hex_id(record.trace_id) or os.urandom(16).hex(),
+                "span_id": os.urandom(8).hex(),
+                "parent_span_id": _hex_id(record.span_id),
+                "kind": "log",
+                "level": level,
+                "span_name": span_name,
+                "message": _message(attributes, body_text or span_name),
+                "log_body": body_text,
+                "tags": _tags(attributes),
+                "attributes": _user_attributes(attributes, span_name),
+                **_exception_columns(attributes if has_exception else None),
+                **scope,
+                **resource,
+                **_http_columns(attributes),
+            }
+        )
     return _to_table(RECORDS, rows)
 
 
@@ -307,6 +296,22 @@ def _resource_columns(resource: Resource) -> dict[str, Any]:
         "telemetry_sdk_language": text("telemetry.sdk.language"),
         "telemetry_sdk_version": text("telemetry.sdk.version"),
     }
+
+
+def scoped_items(
+    groups: Iterable[Any], scopes: str, items: str
+) -> Iterator[tuple[dict[str, Any], dict[str, Any], Any]]:
+    """`(resource columns, scope columns, item)` for each item of an OTLP export request.
+
+    Traces, logs and metrics nest alike: resource groups hold scope groups (`scopes`, e.g.
+    "scope_spans") that hold the items (`items`, e.g. "spans").
+    """
+    for group in groups:
+        resource = _resource_columns(group.resource)
+        for scope_group in getattr(group, scopes):
+            scope = _scope_columns(scope_group.scope)
+            for item in getattr(scope_group, items):
+                yield resource, scope, item
 
 
 def _scope_columns(scope: InstrumentationScope) -> dict[str, Any]:
