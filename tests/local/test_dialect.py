@@ -243,6 +243,45 @@ def server() -> Iterator[LocalServer]:
             yield running
 
 
+#: The hour of `http.server.duration` histograms, aggregated: the guide's flat-column query and its
+#: `metric_*` version both answer it.
+HTTP_DURATION_HOUR = [
+    {
+        "x": "2026-11-27T10:00:00.000000Z",
+        "total_count": 6,
+        "total_sum": 4.0,
+        "average": pytest.approx(4 / 6),
+        "min": 0.1,
+        "max": 2.0,
+    }
+]
+
+#: The CTEs of the dashboard guide's "Unpacking raw histogram buckets" recipe, as written there
+#: (its bucket bounds); tests/local/test_metric_functions.py extends them to the observations.
+EXP_BUCKET_BOUNDS = """with indices as (
+    select *, unnest(generate_series(1, array_length(exp_histogram_positive_bucket_counts, 1)::integer)) AS bucket_index
+    from metrics
+),
+counts as (
+    select *, exp_histogram_positive_bucket_counts[bucket_index] as bucket_count
+    from indices
+),
+bounds as (
+    select
+        counts.*,
+        greatest(
+            histogram_min,
+            power(2.0, (exp_histogram_positive_bucket_counts_offset+bucket_index-1)/power(2.0, exp_histogram_scale))
+        ) as lower_bound,
+        least(
+            histogram_max,
+            power(2.0, (exp_histogram_positive_bucket_counts_offset+bucket_index)/power(2.0, exp_histogram_scale))
+        ) as upper_bound
+    from counts
+    where bucket_count > 0
+)"""
+
+
 @dataclass(frozen=True)
 class Answer:
     fields: list[dict[str, Any]]
@@ -516,44 +555,12 @@ ORDER BY x, count DESC, span_name""",
 FROM metrics
 WHERE metric_name = 'http.server.duration'
 GROUP BY x""",
-        lambda a: (
-            a.rows
-            == [
-                {
-                    "x": "2026-11-27T10:00:00.000000Z",
-                    "total_count": 6,
-                    "total_sum": 4.0,
-                    "average": pytest.approx(4 / 6),
-                    "min": 0.1,
-                    "max": 2.0,
-                }
-            ]
-        ),
+        lambda a: a.rows == HTTP_DURATION_HOUR,
     ),
     "exponential-histogram-buckets": Case(
         DASHBOARD_QUERIES,
-        """with indices as (
-    select *, unnest(generate_series(1, array_length(exp_histogram_positive_bucket_counts, 1)::integer)) AS bucket_index
-    from metrics
-),
-counts as (
-    select *, exp_histogram_positive_bucket_counts[bucket_index] as bucket_count
-    from indices
-),
-bounds as (
-    select
-        counts.*,
-        greatest(
-            histogram_min,
-            power(2.0, (exp_histogram_positive_bucket_counts_offset+bucket_index-1)/power(2.0, exp_histogram_scale))
-        ) as lower_bound,
-        least(
-            histogram_max,
-            power(2.0, (exp_histogram_positive_bucket_counts_offset+bucket_index)/power(2.0, exp_histogram_scale))
-        ) as upper_bound
-    from counts
-    where bucket_count > 0
-)
+        EXP_BUCKET_BOUNDS
+        + """
 select bucket_index, bucket_count, lower_bound, upper_bound from bounds order by recorded_timestamp, bucket_index""",
         lambda a: (
             a.rows
@@ -847,19 +854,7 @@ FROM metrics
 WHERE metric_name = 'http.server.duration'
 GROUP BY x""",
         # the same answer as the guide's flat-column version (case histogram-aggregates)
-        lambda a: (
-            a.rows
-            == [
-                {
-                    "x": "2026-11-27T10:00:00.000000Z",
-                    "total_count": 6,
-                    "total_sum": 4.0,
-                    "average": pytest.approx(4 / 6),
-                    "min": 0.1,
-                    "max": 2.0,
-                }
-            ]
-        ),
+        lambda a: a.rows == HTTP_DURATION_HOUR,
     ),
     "metric-rate": Case(
         DASHBOARD_QUERIES,

@@ -21,6 +21,7 @@ import pytest
 from airflow_provider_logfire.local import metric_functions
 from airflow_provider_logfire.local.engine import LocalEngine
 from airflow_provider_logfire.local.testing import LocalServer, run_local_server
+from tests.local.test_dialect import EXP_BUCKET_BOUNDS
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
 DASHBOARD_QUERIES = "docs/how-to-guides/write-dashboard-queries.md (Working with metrics)"
@@ -166,28 +167,9 @@ def rows(server: LocalServer, sql: str) -> list[dict[str, Any]]:
 
 
 #: The guide's recipe ("Unpacking raw histogram buckets"), as written there, then its observations.
-RECIPE = """with indices as (
-    select *, unnest(generate_series(1, array_length(exp_histogram_positive_bucket_counts, 1)::integer)) AS bucket_index
-    from metrics
-),
-counts as (
-    select *, exp_histogram_positive_bucket_counts[bucket_index] as bucket_count
-    from indices
-),
-bounds as (
-    select
-        counts.*,
-        greatest(
-            histogram_min,
-            power(2.0, (exp_histogram_positive_bucket_counts_offset+bucket_index-1)/power(2.0, exp_histogram_scale))
-        ) as lower_bound,
-        least(
-            histogram_max,
-            power(2.0, (exp_histogram_positive_bucket_counts_offset+bucket_index  )/power(2.0, exp_histogram_scale))
-        ) as upper_bound
-    from counts
-    where bucket_count > 0
-),
+RECIPE = (
+    EXP_BUCKET_BOUNDS
+    + """,
 bounds_with_index as (
     select unnest(generate_series(0, bucket_count - 1)) as i, *
     from bounds
@@ -201,6 +183,7 @@ bucket_item_approx as (
     from bounds_with_index
 )
 select recorded_timestamp, approx_item from bucket_item_approx where metric_name = 'random.duration'"""
+)
 
 
 @pytest.mark.parametrize("p", [0.0, 0.05, 0.5, 0.95, 0.99, 1.0])
