@@ -73,7 +73,8 @@ def _needs_rewrite(query: exp.Expression) -> bool:
 
 class _Rewriter:
     def query(self, tree: exp.Expression) -> exp.Expression:
-        tree = build_value_columns(tree)
+        if names_value(tree):  # scoping the whole tree costs more than the rest of the rewrite
+            tree = build_value_columns(tree)
         for select in _output_selects(tree):
             select.set("expressions", [_named(e) for e in select.expressions])
         return tree.transform(self._replace, copy=False).transform(_native_text, copy=False)
