@@ -57,9 +57,18 @@ HOLD_BACK: dict[str, tuple[str, ...]] = {
         "cadwyn==5.4.4",
         "pydantic==2.11.7",
         "PyJWT==2.10.1",  # 2.15 refuses the iss=None that 3.0.6's API server signs; 2.10.1 (its time) takes it
+        "universal_pathlib==0.2.6",  # 3.0.6's ObjectStoragePath cannot take 0.3's paths (_IncompatibleProtocolError)
     ),
     "3.1": (),
-    "3.2": (),
+    #: 3.2.2 with svcs 26 loses the in-process Execution API's registry ("'State' object has no
+    #: attribute 'svcs_registry'", every task fails at start); with Cadwyn 8 its TI state payload no
+    #: longer builds ("TITerminalStatePayload needs a discriminator field"). 3.3 fixed both and caps
+    #: FastAPI below 0.137; these are the versions 3.3.2 resolves to.
+    "3.2": (
+        "svcs==25.1.0",
+        "cadwyn==7.0.0",
+        "fastapi==0.136.3",
+    ),
     "3.3": (),
 }
 #: The extras installed in every pair: the dev set, so that the constraints cover a developer too.
