@@ -10,7 +10,8 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,12 @@ def without_airflow_30_in_process_mask_messages(log: str) -> str:
     return _AIRFLOW_30_MASK_MESSAGE.sub("", log)
 
 
+#: How a `dag.test()` subprocess must print for its output to be read line by line: one stream,
+#: in order (Airflow 3.1 logs tasks to stdout and its `[DAG TEST]` markers to stderr), and no
+#: tracebacks wrapped at a terminal's 80 columns.
+DAG_TEST_OUTPUT_ENV = {"PYTHONUNBUFFERED": "1", "COLUMNS": "1000"}
+
+
 def task_log(log: str, task_id: str, *, run_id: str | None = None) -> str:
     """The lines `dag.test()` printed between starting and ending `task_id` (of `run_id`).
 
@@ -131,13 +138,27 @@ def task_log(log: str, task_id: str, *, run_id: str | None = None) -> str:
     chunks: list[str] = []
     inside = False
     for index, line in enumerate(lines):
-        if start_marker in line and (run_id is None or _next_mentions(lines, index, run_id)):
-            inside = True
+        if inside and _ANY_TASK_START in line and start_marker not in line:
+            inside = False  # Airflow 3.0 prints no end marker after a task that succeeded
+        if start_marker in line:
+            inside = run_id is None or _next_mentions(lines, index, run_id)
         if inside:
             chunks.append(line)
         if inside and end_marker in line:
             inside = False
     return "\n".join(chunks)
+
+
+_ANY_TASK_START = "[DAG TEST] starting task_id="
+
+
+def logged_at_warning(log: str, message: str) -> bool:
+    """Whether a line of `log` holds `message` at warning level, in any Airflow 3's log format."""
+    return any(message in line and _WARNING_LEVEL.search(line) for line in log.splitlines())
+
+
+#: Airflow 3.1+: `... [warning  ] message`; Airflow 3.0: `[...] {file.py:12} WARNING - message`.
+_WARNING_LEVEL = re.compile(r"\[warning\s*\]|\} WARNING - ")
 
 
 def _next_mentions(lines: list[str], index: int, text: str) -> bool:
@@ -172,14 +193,17 @@ def run_dags_in(
             **os.environ,
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             "AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS": "False",
+            **DAG_TEST_OUTPUT_ENV,
             **(env or {}),
         },
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         timeout=600,
         check=False,
     )
-    log = without_airflow_30_in_process_mask_messages(proc.stdout + proc.stderr)
+    log = without_airflow_30_in_process_mask_messages(proc.stdout)
+    (work / "dag_test.log").write_text(log)  # kept beside the run for whoever debugs a failure
     if proc.returncode != 0 or not out.exists():
         raise AssertionError(f"dag.test() runner failed (exit {proc.returncode}):\n{log[-6000:]}")
     return [DagRunReport(**entry, log=log) for entry in json.loads(out.read_text())]
@@ -199,3 +223,32 @@ def run_dags(airflow_db: Path, tmp_path: Path):
         return run_dags_in(tmp_path, dag_files, runs, env)
 
     return run
+
+
+@contextmanager
+def airflow_api_client() -> Iterator[Any]:
+    """Airflow's API server app in this process, signed in as an admin of the simple auth manager.
+
+    With `simple_auth_manager_all_admins`, Airflow 3.3 lets every request in; 3.0 to 3.2 still want
+    a token, which `GET /auth/token` hands out without credentials in that mode.
+    """
+    previous = os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS")
+    os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "True"
+    from airflow.api_fastapi.app import create_app
+    from airflow.providers_manager import ProvidersManager
+    from fastapi.testclient import TestClient
+
+    # Forget the hooks other tests loaded here, as a fresh API server process would not know them:
+    # without Flask-AppBuilder, 3.1 reads each hook's form widgets once, through stand-ins for it.
+    ProvidersManager()._cleanup()
+    try:
+        with TestClient(create_app("core")) as client:
+            token = client.get("/auth/token")
+            if token.status_code in (200, 201):
+                client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+            yield client
+    finally:
+        if previous is None:
+            os.environ.pop("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", None)
+        else:
+            os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = previous

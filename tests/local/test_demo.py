@@ -308,12 +308,13 @@ def test_attributes_are_json_that_matches_the_columns(db: duckdb.DuckDBPyConnect
         SELECT
           count(*) FILTER (NOT json_valid(attributes) OR NOT json_valid(otel_resource_attributes)),
           count(*) FILTER (http_route IS NOT NULL AND (
-              attributes->>'http.route' IS DISTINCT FROM http_route
-              OR attributes->>'http.method' IS DISTINCT FROM http_method
-              OR attributes->>'url.path' IS DISTINCT FROM url_path
+              (attributes->>'http.route') IS DISTINCT FROM http_route
+              OR (attributes->>'http.method') IS DISTINCT FROM http_method
+              OR (attributes->>'url.path') IS DISTINCT FROM url_path
               OR (attributes->'http.response.status_code')::INTEGER IS DISTINCT FROM http_response_status_code)),
-          count(*) FILTER (otel_resource_attributes->>'service.name' IS DISTINCT FROM service_name
-              OR otel_resource_attributes->>'deployment.environment.name' IS DISTINCT FROM deployment_environment)
+          -- Parenthesised: DuckDB 1.x (Python 3.10's) binds ->> looser than IS DISTINCT FROM and OR.
+          count(*) FILTER ((otel_resource_attributes->>'service.name') IS DISTINCT FROM service_name
+              OR (otel_resource_attributes->>'deployment.environment.name') IS DISTINCT FROM deployment_environment)
         FROM {R}
         """
     ).fetchall()[0]

@@ -11,7 +11,6 @@ through Airflow's API server, which only looks at what the task stored.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_logfire.local.testing import LocalServer
+from tests.conftest import airflow_api_client
 from tests.support.dag_tasks import (
     DAGS_DIR,
     DAY_END,
@@ -214,19 +214,8 @@ def test_runs_keep_the_token_out_of_logs_and_xcom(reports: dict[str, DagRunRepor
 @pytest.fixture(scope="module")
 def api_client(reports: dict[str, DagRunReport]) -> Iterator[Any]:
     """Airflow's API server in this process, on the database the DAG runs wrote to."""
-    previous = os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS")
-    os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "True"
-    from airflow.api_fastapi.app import create_app
-    from fastapi.testclient import TestClient
-
-    try:
-        with TestClient(create_app("core")) as client:
-            yield client
-    finally:
-        if previous is None:
-            os.environ.pop("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", None)
-        else:
-            os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = previous
+    with airflow_api_client() as client:
+        yield client
 
 
 def _links(api_client: Any, report: DagRunReport, task_id: str) -> dict[str, str | None]:

@@ -154,7 +154,7 @@ def test_a_server_error_is_retried_by_airflow(
     assert fail_fast.tasks["flaky"] == "success", log[-3000:]
     assert fail_fast.tries["flaky"] == 2
     assert log.count("[DAG TEST] starting task_id=flaky ") == 2
-    first_try = log.split("[DAG TEST] end task task_id=flaky ")[0]
+    first_try = log.split("[DAG TEST] starting task_id=flaky ")[1]
     assert "LogfireServerError" in first_try and "AirflowFailException" not in first_try
     assert dict(proxy.served) == {"status_503": ATTEMPTS}
     expected = _day(client, "SELECT span_id FROM records WHERE service_name = 'api' ORDER BY span_id")

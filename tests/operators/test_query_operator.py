@@ -13,6 +13,7 @@ import pytest
 
 from airflow_provider_logfire.client import LogfireClient, LogfireQueryError
 from airflow_provider_logfire.local.testing import LocalServer
+from tests.conftest import logged_at_warning
 from tests.support.dag_tasks import (
     DAGS_DIR,
     DAY_END,
@@ -99,7 +100,7 @@ def test_a_result_that_fills_limit_warns(report: DagRunReport, client: LogfireCl
     assert report.tasks["fills_limit"] == "success"
     assert report.xcom["fills_limit"] == _day(client, IDS)[:5]
     log = report.task_log("fills_limit")
-    assert "[warning" in log and LIMIT_WARNING in log
+    assert logged_at_warning(log, LIMIT_WARNING)
     assert "LogfireToFileTransfer" in log  # says what to use instead
     # CSV output counts records, not lines, and warns the same way.
     assert report.tasks["fills_limit_csv"] == "success"

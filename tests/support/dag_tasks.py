@@ -42,7 +42,19 @@ SECRET_TOKEN = "pylf_v1_us_SeCrEtH5opTokenQ8wZr4"
 BAD_TOKEN = "pylf_v1_us_BaDtOkEnH5nOtAcCePtEd7"
 
 DAGS_DIR = Path(__file__).parent.parent / "dags"
-_LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z)")
+#: A log line's time, as Airflow 3.1+ (`2026-12-02T08:03:36.144996Z [info ...`) and 3.0
+#: (`[2026-12-02T07:49:06.164+0000] {dag.py:1230} INFO ...`, or `2026-12-02 07:50:19 [info ...`
+#: from the task's own logger) print it; naive times are UTC.
+_LOG_TIME = re.compile(r"^\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?)(Z|[+-]\d\d:?\d\d)?\]?\s")
+
+
+def _log_time(match: re.Match[str]) -> datetime:
+    """The matched time, in the one spelling Python 3.10's `fromisoformat` reads."""
+    stamp, offset = match.group(1).replace(" ", "T"), match.group(2) or "Z"
+    if "." in stamp:
+        whole, fraction = stamp.split(".")
+        stamp = f"{whole}.{fraction[:6].ljust(6, '0')}"
+    return datetime.fromisoformat(stamp + ("+00:00" if offset == "Z" else f"{offset[:3]}:{offset[-2:]}"))
 
 
 # -- the local server ------------------------------------------------------------------------------
@@ -125,10 +137,9 @@ def task_seconds(task_lines: str) -> float:
     """
     lines = task_lines.splitlines()
     started = next((i for i, line in enumerate(lines) if "Task started" in line), 0)
-    stamps = [m.group(1) for line in lines[started:] if (m := _LOG_TIME.match(line))]
+    stamps = [_log_time(m) for line in lines[started:] if (m := _LOG_TIME.match(line))]
     assert len(stamps) >= 2, f"no timestamps in:\n{task_lines}"
-    first, last = (datetime.fromisoformat(s.replace("Z", "+00:00")) for s in (stamps[0], stamps[-1]))
-    return (last - first).total_seconds()
+    return (stamps[-1] - stamps[0]).total_seconds()
 
 
 RunDags = Callable[..., list[DagRunReport]]

@@ -23,6 +23,8 @@ from datetime import datetime
 from typing import Any
 from unittest import mock
 
+from airflow30 import GET_OR_CREATE_DAGRUN, create_asset_triggered_runs, sync_dags_to_db
+
 
 def main(spec_path: str, out_path: str) -> None:
     with open(spec_path) as source:
@@ -40,6 +42,7 @@ def main(spec_path: str, out_path: str) -> None:
     bag = DagBag(dag_folder=spec["dags_folder"])
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
+    sync_dags_to_db(bag)
     producer = spec["producer"]
     produced = bag.get_dag(producer["dag_id"]).test(
         logical_date=datetime.fromisoformat(producer["logical_date"])
@@ -61,7 +64,7 @@ def main(spec_path: str, out_path: str) -> None:
         session.flush()
         runner = SchedulerJobRunner(job=job)
         consumer_model = session.get(DagModel, spec["consumer"])
-        runner._create_dag_runs_asset_triggered(dag_models=[consumer_model], session=session)
+        create_asset_triggered_runs(runner, [consumer_model], session)
         session.commit()
         out["queued_after"] = len(
             session.scalars(
@@ -85,7 +88,7 @@ def main(spec_path: str, out_path: str) -> None:
         run.dag = dag  # as `get_or_create_dagrun` hands `dag.test()` its run
         return run
 
-    with mock.patch("airflow.models.dagrun.get_or_create_dagrun", scheduled_run):
+    with mock.patch(GET_OR_CREATE_DAGRUN, scheduled_run):
         finished = consumer.test(logical_date=None)
     out["consumer_state"] = str(finished.state)
     with create_session() as session:

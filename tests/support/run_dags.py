@@ -17,6 +17,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from airflow30 import sync_dags_to_db
+
 
 def _when(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
@@ -44,6 +46,7 @@ def main(spec_path: str, out_path: str) -> None:
     bag = DagBag(dag_folder=spec["dags_folder"])
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
+    sync_dags_to_db(bag)
     results: list[dict[str, Any]] = []
     for run in spec["runs"]:
         dag = bag.get_dag(run["dag_id"])

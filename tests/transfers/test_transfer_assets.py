@@ -23,7 +23,11 @@ import pytest
 
 from airflow_provider_logfire._airflow.assets import MAX_EVENT_FILES, export_event_extra
 from airflow_provider_logfire.local.testing import LocalServer
-from tests.conftest import fresh_airflow_home
+from tests.conftest import (
+    DAG_TEST_OUTPUT_ENV,
+    fresh_airflow_home,
+    without_airflow_30_in_process_mask_messages,
+)
 from tests.support.dag_tasks import LOGICAL_DATE, SECRET_TOKEN, connection_env, records_table
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
@@ -56,14 +60,16 @@ def run_chain(work: Path, env: dict[str, str]) -> dict[str, Any]:
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             # A paused DAG is never queued by an asset event; a new DAG is paused by default.
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            **DAG_TEST_OUTPUT_ENV,
             **env,
         },
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         timeout=600,
         check=False,
     )
-    log = proc.stdout + proc.stderr
+    log = without_airflow_30_in_process_mask_messages(proc.stdout)
     assert proc.returncode == 0 and out.exists(), log[-6000:]
     return {**json.loads(out.read_text()), "log": log}
 

@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -290,6 +290,27 @@ def test_the_example_dags_task_reads_back_exactly_the_batch_that_fired(server: L
     payload = asyncio.run(asyncio.wait_for(scenario(), 60))
     event = SimpleNamespace(extra={"from_trigger": True, "payload": payload})  # as Airflow stores it
     task = example.logfire_new_errors().get_task("summarise_new_errors")
-    summary = task.python_callable(triggering_asset_events={example.CHECKOUT_ERRORS: [event]})
+    summary = task.python_callable(
+        triggering_asset_events=EventsByAsset({example.CHECKOUT_ERRORS.name: [event]})
+    )
     # The two new checkout errors: not the old one, the info row or the other service's error.
     assert (summary["batches"], summary["errors"], sum(summary["messages"].values())) == (1, 2, 2)
+
+
+class EventsByAsset(Mapping):
+    """What Airflow hands a task as `triggering_asset_events`: events looked up by `Asset`.
+
+    Keyed by the asset's name, since an `Asset` is no dict key on Airflow 3.0 (it is unhashable).
+    """
+
+    def __init__(self, events: dict[str, list[Any]]) -> None:
+        self._events = events
+
+    def __getitem__(self, asset: Any) -> list[Any]:
+        return self._events[asset.name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
