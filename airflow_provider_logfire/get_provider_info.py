@@ -6,11 +6,12 @@ importing the hook; Airflow 3.0/3.1 ask the hook's `get_connection_form_widgets`
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from airflow_provider_logfire import __version__
 from airflow_provider_logfire._airflow.connection_form import (
-    CONN_FIELD_LABELS,
+    CONN_FIELDS,
     HIDDEN_FIELDS,
     PLACEHOLDERS,
     RELABELING,
@@ -19,45 +20,6 @@ from airflow_provider_logfire._airflow.connection_form import (
 INTEGRATION = "Pydantic Logfire"
 #: Also the package's `Documentation` project URL, which Airflow 3.2+ reads instead of this entry.
 DOCUMENTATION_URL = "https://airflow-provider-logfire.github.io/airflow-provider-logfire/"
-
-
-def _conn_fields() -> dict[str, Any]:
-    labels = CONN_FIELD_LABELS
-    return {
-        "region": {
-            "label": labels["region"],
-            "schema": {"type": ["string", "null"], "enum": ["auto", "us", "eu"], "default": "auto"},
-            "description": "auto reads the region from the token prefix (pylf_v1_eu_...). "
-            "Ignored when a base URL is set.",
-        },
-        "api_version": {
-            "label": labels["api_version"],
-            "schema": {"type": ["string", "null"], "enum": ["v2", "v1"], "default": "v2"},
-            "description": "v2 (POST /v2/query) is current; v1 (GET /v1/query) for older deployments.",
-        },
-        "timeout": {
-            "label": labels["timeout"],
-            "schema": {"type": ["number", "null"], "default": 60, "minimum": 1},
-            "description": "Seconds to wait for each request.",
-        },
-        "environment": {
-            "label": labels["environment"],
-            "schema": {"type": ["string", "null"]},
-            "description": "Comma-separated deployment environments that queries are restricted to "
-            "unless they say otherwise (v2 only).",
-        },
-        "allow_insecure_http": {
-            "label": labels["allow_insecure_http"],
-            "schema": {"type": ["boolean", "null"], "default": False},
-            "description": "Plain http:// is only allowed to this machine unless this is set.",
-        },
-        "ui_url": {
-            "label": labels["ui_url"],
-            "schema": {"type": ["string", "null"]},
-            "description": "Base URL of the Logfire web UI, for the operators' Logfire link. "
-            "Not needed for the US and EU regions; without it a self-hosted or local server gets no link.",
-        },
-    }
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -116,7 +78,7 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_provider_logfire.hooks.logfire.LogfireHook",
                 "hook-name": "Pydantic Logfire",
                 "connection-type": "logfire",
-                "conn-fields": _conn_fields(),
+                "conn-fields": copy.deepcopy(CONN_FIELDS),
                 "ui-field-behaviour": {
                     "hidden-fields": HIDDEN_FIELDS,
                     "relabeling": RELABELING,

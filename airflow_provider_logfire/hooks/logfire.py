@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 
 from airflow_provider_logfire._airflow.connection_form import (
-    CONN_FIELD_LABELS,
+    CONN_FIELDS,
     HIDDEN_FIELDS,
     PLACEHOLDERS,
     RELABELING,
@@ -379,19 +379,34 @@ class LogfireHook(DbApiHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """For Airflow 3.0/3.1: the extra fields as WTForms widgets (3.2+ use `conn-fields`)."""
+        """For Airflow 3.0/3.1: `CONN_FIELDS` as WTForms widgets (3.2+ read `conn-fields` directly).
+
+        Labels, help texts, defaults and choices carry over; 3.1 without Flask-AppBuilder turns the
+        widgets back into the same JSON-schema params (it stands in for these imports).
+        """
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
-        from wtforms import BooleanField, StringField
 
-        def text(name: str) -> Any:
-            return StringField(lazy_gettext(CONN_FIELD_LABELS[name]), widget=BS3TextFieldWidget())
+        # `validators` as an attribute of `wtforms`: that is where 3.1's stand-in puts `any_of`.
+        from wtforms import BooleanField, StringField, validators
 
-        return {
-            "region": text("region"),
-            "api_version": text("api_version"),
-            "timeout": text("timeout"),
-            "environment": text("environment"),
-            "allow_insecure_http": BooleanField(lazy_gettext(CONN_FIELD_LABELS["allow_insecure_http"])),
-            "ui_url": text("ui_url"),
-        }
+        widgets: dict[str, Any] = {}
+        for name, field in CONN_FIELDS.items():
+            schema = field["schema"]
+            label, description = lazy_gettext(field["label"]), lazy_gettext(field["description"])
+            if "boolean" in schema["type"]:
+                widgets[name] = BooleanField(label, description=description, default=schema.get("default"))
+                continue
+            checks = [
+                validators.Optional(),
+                *([validators.any_of(schema["enum"])] if "enum" in schema else []),
+            ]
+            default = None if schema.get("default") is None else str(schema["default"])
+            widgets[name] = StringField(
+                label,
+                validators=checks,
+                description=description,
+                default=default,
+                widget=BS3TextFieldWidget(),
+            )
+        return widgets

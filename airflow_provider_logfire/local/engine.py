@@ -81,6 +81,10 @@ class _Interrupted(BaseException):
     """Raised inside the thread fetching from DataFusion when the time budget runs out."""
 
 
+#: The name of the thread that holds an open query's time budget (one per open query).
+QUERY_BUDGET_THREAD = "logfire-local-query-budget"
+
+
 class QueryResult:
     """An open query: its Arrow schema, then its record batches, pulled one by one.
 
@@ -99,7 +103,7 @@ class QueryResult:
         self._lock = threading.Lock()
         self._fetching: int | None = None
         self._timer = threading.Timer(timeout, self._interrupt_for_timeout)
-        self._timer.daemon = True
+        self._timer.name, self._timer.daemon = QUERY_BUDGET_THREAD, True
         self._timer.start()
         try:
             self._pending: pa.RecordBatch | None = self._fetch()

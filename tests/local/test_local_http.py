@@ -14,7 +14,7 @@ import httpx
 import pyarrow as pa
 import pytest
 
-from airflow_provider_logfire.local.engine import LocalEngine
+from airflow_provider_logfire.local.engine import QUERY_BUDGET_THREAD, LocalEngine
 from airflow_provider_logfire.local.tables import schemas_document
 from airflow_provider_logfire.local.testing import LocalServer, run_local_server
 
@@ -626,4 +626,4 @@ def test_every_request_releases_its_query() -> None:
 
 
 def _open_queries() -> int:
-    return sum(isinstance(thread, threading.Timer) for thread in threading.enumerate())
+    return sum(thread.name == QUERY_BUDGET_THREAD for thread in threading.enumerate())
