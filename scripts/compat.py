@@ -98,12 +98,16 @@ SUBSETS = {
         "tests/local/test_demo.py",
         "tests/writers/test_writer.py",
     ),
-    #: CI's share (the oldest and newest pair): one test module per public class and the form.
+    #: CI's share (the oldest and newest pair): one test module per public class, run through
+    #: `dag.test()` where the class is an operator, the connection form and the local server.
     "ci": (
         "tests/test_provider.py",
         "tests/test_dag_parse_cost.py",
         "tests/hooks/test_hook.py",
         "tests/operators/test_query_operator.py",
+        "tests/sensors/test_sensor.py",
+        "tests/triggers/test_trigger.py",
+        "tests/transfers/test_transfer_windows.py",
         "tests/dbapi/test_connection_and_cursor.py",
         "tests/local/test_local_http.py",
     ),
@@ -336,6 +340,9 @@ def main() -> int:
     parser.add_argument("--freeze", action="store_true", help="re-resolve and rewrite the constraints files")
     parser.add_argument("--fresh", action="store_true", help="rebuild the virtualenvs even if up to date")
     parser.add_argument("--no-cache", action="store_true", help="pip --no-cache-dir (a fresh machine's time)")
+    parser.add_argument(
+        "--require", action="store_true", help="a pair skipped for want of its interpreter fails the run (CI)"
+    )
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
     args = parser.parse_args()
     results = []
@@ -347,10 +354,20 @@ def main() -> int:
             f" in {result.install_s + result.test_s:.0f}s {result.note}".rstrip(),
             flush=True,
         )
+        if result.status == "failed":
+            print(failures(VENVS / f"py{python}-airflow{minor}.log"), flush=True)
+        if args.require and result.status == "skipped" and python in AIRFLOW_PYTHONS[minor]:
+            result.status = "error"
         results.append(result)
     print()
     print(table(results))
     return 1 if any(r.status in ("failed", "error") for r in results) else 0
+
+
+def failures(log_path: Path) -> str:
+    """The pytest summary lines of a pair's failed and erroring tests, for CI's output."""
+    lines = log_path.read_text(errors="replace").splitlines()
+    return "\n".join(f"   {line[:200]}" for line in lines if line.startswith(("FAILED ", "ERROR ")))
 
 
 if __name__ == "__main__":
