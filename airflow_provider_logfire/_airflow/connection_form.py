@@ -57,3 +57,21 @@ PLACEHOLDERS = {
     "environment": "prod, staging",
     "ui_url": "https://logfire.example.com",
 }
+
+
+def wtforms_validators() -> tuple[Any, Any]:
+    """WTForms' `Optional` and `any_of`, from where Airflow 3.1's stand-in for WTForms put them.
+
+    Without Flask-AppBuilder, 3.1's API server stubs `wtforms` and `wtforms.validators` as two
+    mocks and patches `any_of` onto one: the submodule on Python 3.12+, the parent's attribute
+    before (mock's lookup of a patch target changed). With WTForms installed both are the module.
+    """
+    import sys
+    from unittest import mock
+
+    import wtforms.validators
+
+    candidates = [sys.modules["wtforms.validators"], wtforms.validators]
+    patched = [m for m in candidates if not isinstance(m.any_of, mock.NonCallableMock)]
+    chosen = (patched or candidates)[0]
+    return chosen.Optional, chosen.any_of

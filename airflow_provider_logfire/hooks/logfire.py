@@ -17,7 +17,6 @@ Importing this module is cheap (no pyarrow, no duckdb): Airflow imports hooks wh
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import importlib
 import logging
@@ -33,6 +32,7 @@ from airflow_provider_logfire._airflow.connection_form import (
     HIDDEN_FIELDS,
     PLACEHOLDERS,
     RELABELING,
+    wtforms_validators,
 )
 from airflow_provider_logfire._airflow.hook_lineage import report_read
 from airflow_provider_logfire.client.connection import settings_from_connection as connection_settings
@@ -170,11 +170,14 @@ class LogfireHook(DbApiHook):
     async def aget_settings(self) -> ClientSettings:
         """Like `get_settings`, fetching the connection without blocking the triggerer's event loop."""
         aget = getattr(self, "aget_connection", None)
-        if aget is not None:
-            conn = await aget(self.logfire_conn_id)
-        else:  # pragma: no cover - Airflow < 3.1
-            conn = await asyncio.to_thread(self.get_connection, self.logfire_conn_id)
-        return self.settings_from_connection(conn)
+        if aget is None:  # Airflow 3.0
+            # Both the lookup and the masking of the token message the supervisor synchronously, which
+            # 3.0's triggerer answers only off its event loop and from asgiref's thread (from the loop,
+            # or `asyncio.to_thread`'s, the trigger fails or the triggerer dies).
+            from asgiref.sync import sync_to_async
+
+            return await sync_to_async(self.get_settings)()
+        return self.settings_from_connection(await aget(self.logfire_conn_id))
 
     def get_conn(self) -> DbApiConnection:
         """A PEP 249 connection, its queries bounded by `query_window()` (for common-sql)."""
@@ -386,9 +389,9 @@ class LogfireHook(DbApiHook):
         """
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
+        from wtforms import BooleanField, StringField
 
-        # `validators` as an attribute of `wtforms`: that is where 3.1's stand-in puts `any_of`.
-        from wtforms import BooleanField, StringField, validators
+        optional, any_of = wtforms_validators()
 
         widgets: dict[str, Any] = {}
         for name, field in CONN_FIELDS.items():
@@ -397,10 +400,7 @@ class LogfireHook(DbApiHook):
             if "boolean" in schema["type"]:
                 widgets[name] = BooleanField(label, description=description, default=schema.get("default"))
                 continue
-            checks = [
-                validators.Optional(),
-                *([validators.any_of(schema["enum"])] if "enum" in schema else []),
-            ]
+            checks = [optional(), *([any_of(schema["enum"])] if "enum" in schema else [])]
             default = None if schema.get("default") is None else str(schema["default"])
             widgets[name] = StringField(
                 label,

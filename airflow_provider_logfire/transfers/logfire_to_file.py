@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_logfire._airflow.compat import BaseOperator
@@ -141,10 +140,10 @@ class LogfireToFileTransfer(BaseOperator):
 
     def resolve_destination(self) -> Any:
         """A local `Path`, or an `ObjectStoragePath` bound to `dest_conn_id` for any other scheme."""
-        from airflow_provider_logfire.writers.paths import to_upath_or_path
+        from airflow_provider_logfire.writers.paths import is_local, to_upath_or_path
 
         target = to_upath_or_path(self.destination)
-        if isinstance(target, Path):
+        if is_local(target):
             return target
         try:
             from airflow.sdk import ObjectStoragePath

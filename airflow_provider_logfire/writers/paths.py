@@ -51,6 +51,15 @@ def to_upath_or_path(value: Destination) -> Target:
     return UPath(value)
 
 
+def is_local(path: object) -> bool:
+    """Whether `path` is a local filesystem path, not one on object storage.
+
+    Not `isinstance(path, Path)` alone: universal_pathlib 0.2 (Airflow 3.0 and 3.1) makes every
+    `UPath`, `s3://` and `memory://` ones too, a subclass of `pathlib.Path`.
+    """
+    return isinstance(path, Path) and not isinstance(path, UPath)
+
+
 def _file_url_to_path(url: str) -> str:
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):
@@ -65,10 +74,10 @@ def display_path(path: Path | UPath | str) -> str:
     connection id there (`s3://aws_default@bucket/key`), and the plain URL is the one a reader of
     the bucket (or a downstream task, with its own connection) can use.
     """
-    if isinstance(path, Path):
-        return str(path.absolute())
     if isinstance(path, UPath):
         return _USERINFO.sub(r"\1", str(path))
+    if isinstance(path, Path):
+        return str(path.absolute())
     return _USERINFO.sub(r"\1***@", path)
 
 
@@ -79,7 +88,7 @@ def destination_exists(destination: Destination) -> bool:
     """
     path = to_upath_or_path(destination)  # a pass-through for a destination already normalised
     try:
-        if isinstance(path, Path):
+        if is_local(path):
             return os.path.lexists(path)
         return bool(path.fs.exists(path.path))
     except OSError as error:

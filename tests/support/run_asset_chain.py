@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 from unittest import mock
 
-from airflow30 import GET_OR_CREATE_DAGRUN, create_asset_triggered_runs, sync_dags_to_db
+from older_airflow import GET_OR_CREATE_DAGRUN, create_asset_triggered_runs, sync_dags_to_db
 
 
 def main(spec_path: str, out_path: str) -> None:

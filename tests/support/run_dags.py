@@ -17,7 +17,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from airflow30 import sync_dags_to_db
+from older_airflow import sync_dags_to_db
 
 
 def _when(value: str | None) -> datetime | None:

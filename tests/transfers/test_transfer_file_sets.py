@@ -172,7 +172,10 @@ def test_object_storage_set_is_complete(reports, ids: list[str]) -> None:
     assert found["ids"] == ids
     assert found["files"] == {entry["path"]: entry["rows"] for entry in manifest["files"]}
     assert all(path.endswith(".csv.gz") and path.startswith("hour=") for path in found["files"])
-    assert report.xcom["to_memory"]["path"] == f"memory://lf-sets/{DAY_NAME}"
+    # universal_pathlib 0.2 (Airflow 3.0, 3.1) spells the memory filesystem's root: memory:///...
+    assert (
+        report.xcom["to_memory"]["path"].replace("memory:///", "memory://") == f"memory://lf-sets/{DAY_NAME}"
+    )
 
 
 def test_a_rerun_replaces_the_whole_set(reports, out_dir: Path, ids: list[str]) -> None:

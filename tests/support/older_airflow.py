@@ -1,10 +1,11 @@
-"""What the `dag.test()` runner scripts do differently on Airflow 3.0.
+"""What the `dag.test()` runner scripts do differently on older Airflow 3 releases.
 
 Imported by `run_dags.py` and `run_asset_chain.py` (as a sibling module: they run as scripts).
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from airflow import __version__ as AIRFLOW_VERSION
@@ -38,15 +39,14 @@ def sync_dags_to_db(bag: Any) -> None:
 def create_asset_triggered_runs(runner: Any, dag_models: list[Any], session: Any) -> None:
     """Have the scheduler create the runs that queued asset events call for, as its loop would.
 
-    3.0's `_create_dag_runs_asset_triggered` also takes each DAG's newest event time, which the
-    scheduler reads from `DagModel.dags_needing_dagruns`; 3.1+ finds it itself.
+    Up to 3.1, `_create_dag_runs_asset_triggered` also takes each DAG's newest event time, which
+    the scheduler reads from `DagModel.dags_needing_dagruns`; 3.2+ find it themselves.
     """
-    if not ON_AIRFLOW_30:
-        runner._create_dag_runs_asset_triggered(dag_models=dag_models, session=session)
+    create = runner._create_dag_runs_asset_triggered
+    if "triggered_date_by_dag" not in inspect.signature(create).parameters:
+        create(dag_models=dag_models, session=session)
         return
     from airflow.models.dag import DagModel
 
     _, triggered_date_by_dag = DagModel.dags_needing_dagruns(session)
-    runner._create_dag_runs_asset_triggered(
-        dag_models=dag_models, triggered_date_by_dag=triggered_date_by_dag, session=session
-    )
+    create(dag_models=dag_models, triggered_date_by_dag=triggered_date_by_dag, session=session)
