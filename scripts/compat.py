@@ -96,7 +96,8 @@ SUBSETS = {
         "tests/local/test_local_sdk_compat.py",
         "tests/local/test_local_cli.py",
         "tests/local/test_demo.py",
-        "tests/writers/test_writer.py",
+        "tests/writers",
+        "tests/core",
     ),
     #: CI's share (the oldest and newest pair): one test module per public class, run through
     #: `dag.test()` where the class is an operator, the connection form and the local server.

@@ -24,7 +24,9 @@ Target = Path | UPath
 
 _URL_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 _LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
+#: The `user:password@` of a URL. universal_pathlib 0.2 (Airflow 3.0, 3.1) writes an `s3://` one
+#: back as `user:/password@bucket`, hence the optional `/` after the colon.
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*(?::/[^/@]*)?@")
 
 
 def to_upath_or_path(value: Destination) -> Target:

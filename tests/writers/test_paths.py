@@ -8,7 +8,7 @@ import pytest
 from upath import UPath
 
 from airflow_provider_logfire.writers import destination_exists, to_upath_or_path
-from airflow_provider_logfire.writers.paths import display_path
+from airflow_provider_logfire.writers.paths import display_path, is_local
 
 
 def test_to_upath_or_path() -> None:
@@ -66,3 +66,21 @@ def test_display_path_shows_an_object_storage_path_without_its_user_part() -> No
 
     assert display_path(UPath("s3://aws_default@bucket/day/x.parquet")) == "s3://bucket/day/x.parquet"
     assert display_path(UPath("s3://AKIA:very-secret@bucket/x.parquet")) == "s3://bucket/x.parquet"
+
+
+def test_only_plain_paths_are_local_whatever_universal_pathlib_makes_of_upath(tmp_path: Path) -> None:
+    """universal_pathlib 0.2 (Airflow 3.0/3.1) makes every UPath a `pathlib.Path`; 0.3 does not."""
+    assert is_local(tmp_path) and is_local(to_upath_or_path(f"file://{tmp_path}/x.parquet"))
+    for remote in ("memory://bucket/x.parquet", "s3://bucket/x.parquet"):
+        assert not is_local(UPath(remote)) and not is_local(to_upath_or_path(remote))
+    assert not is_local("relative/x.parquet")  # a string is not normalised yet
+
+
+def test_an_existing_object_is_seen_as_existing(tmp_path: Path) -> None:
+    remote = UPath(f"memory://paths-test-{tmp_path.name}/records.parquet")
+    remote.write_bytes(b"previous")
+    try:
+        assert destination_exists(remote) and destination_exists(str(remote))
+        assert not destination_exists(remote.with_name("other.parquet"))
+    finally:
+        remote.unlink()
