@@ -166,7 +166,7 @@ def _code_end(sql: str) -> int:
     return end
 
 
-def _inner(sql: str) -> str:
+def nestable_sql(sql: str) -> str:
     """The user's SQL without the trailing `;`, whitespace and comments, ready to nest."""
     text = sql[: _code_end(sql)].strip()
     if not text:
@@ -176,7 +176,7 @@ def _inner(sql: str) -> str:
 
 def _subquery(sql: str) -> str:
     # Newlines around the user's SQL so that a trailing `-- comment` cannot swallow the `)`.
-    return f"FROM (\n{_inner(sql)}\n) AS q"
+    return f"FROM (\n{nestable_sql(sql)}\n) AS q"
 
 
 def _range_filter(column: str, window: TimeWindow) -> str:

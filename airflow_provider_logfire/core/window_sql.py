@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from airflow_provider_logfire.core.planning import (
-    _inner,
+    nestable_sql,
     quote_identifier,
     request_bounds,
     timestamp_literal,
@@ -127,7 +127,7 @@ def restrict_to_window(sql: str, window: TimeWindow) -> str:
     names none of those tables or cannot take the prefix: see `unrestricted_reason`. Raises
     `LogfireConfigError` for empty SQL.
     """
-    text = _inner(sql)
+    text = nestable_sql(sql)
     tokens = list(_tokens(text))
     tables = tables_read(text)
     if not tables or _unrestricted_reason(tokens) is not None:
@@ -142,7 +142,7 @@ def restrict_to_window(sql: str, window: TimeWindow) -> str:
 
 def unrestricted_reason(sql: str) -> str | None:
     """Why `restrict_to_window` leaves `sql` as it is although it reads a windowed table; else None."""
-    text = _inner(sql)
+    text = nestable_sql(sql)
     return _unrestricted_reason(list(_tokens(text))) if tables_read(text) else None
 
 
@@ -179,6 +179,6 @@ def exact_window_request(sql: str, window: TimeWindow) -> WindowRequest:
     """
     reason = unrestricted_reason(sql)
     if reason is not None:
-        return WindowRequest(_inner(sql), window.start, window.end, reason)
+        return WindowRequest(nestable_sql(sql), window.start, window.end, reason)
     low, high = request_bounds(window)
     return WindowRequest(restrict_to_window(sql, window), low, high)

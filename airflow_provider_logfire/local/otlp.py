@@ -22,7 +22,8 @@ import pyarrow as pa
 
 from airflow_provider_logfire.exceptions import LocalServerError
 from airflow_provider_logfire.local.otlp_metrics import metrics_to_rows
-from airflow_provider_logfire.local.otlp_rows import UnstorableValueError, logs_to_records, spans_to_records
+from airflow_provider_logfire.local.otlp_rows import logs_to_records, spans_to_records
+from airflow_provider_logfire.local.otlp_values import UnstorableValueError
 from airflow_provider_logfire.local.tables import METRICS, RECORDS
 
 if TYPE_CHECKING:

@@ -2,8 +2,8 @@
 
 One row per data point: sums and gauges fill `scalar_value`; histograms their count, sum, min,
 max, bucket counts and bounds; exponential histograms the `exp_histogram_*` columns; summaries
-the scalar fields the table has. Resource and scope columns, attribute values and the Arrow
-table come from the same helpers as the `records` mapping (`otlp_rows`).
+the scalar fields the table has. Resource and scope columns come from the `records` mapping's
+`otlp_rows.scoped_items`; attribute values and the Arrow table from `otlp_values`, as there.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from airflow_provider_logfire.local.otlp_rows import (  # shared with the trace and log mapping
-    _attributes,
-    _finite,
-    _hex_id,
-    _int32,
-    _iso,
-    _json,
-    _json_or_none,
-    _micros,
-    _to_table,
-    scoped_items,
+from airflow_provider_logfire.local.otlp_rows import scoped_items
+from airflow_provider_logfire.local.otlp_values import (
+    attribute_map,
+    compact_json,
+    finite,
+    hex_id,
+    int32,
+    iso_time,
+    json_or_none,
+    micros,
+    rows_table,
 )
 from airflow_provider_logfire.local.tables import METRICS
 
@@ -50,7 +50,7 @@ def metrics_to_rows(request: ExportMetricsServiceRequest) -> pa.Table:
         }
         for point_columns in _points(metric):
             rows.append({**common, **point_columns})
-    return _to_table(METRICS, rows)
+    return rows_table(METRICS, rows)
 
 
 def _points(metric: Any) -> Iterable[dict[str, Any]]:
@@ -87,7 +87,7 @@ def _points(metric: Any) -> Iterable[dict[str, Any]]:
                 "metric_type": "summary",
                 "aggregation_temporality": "cumulative",
                 **_point_common(p),
-                "histogram_count": _int32(p.count),
+                "histogram_count": int32(p.count),
                 "histogram_sum": p.sum,
             }
             for p in metric.summary.data_points
@@ -97,9 +97,9 @@ def _points(metric: Any) -> Iterable[dict[str, Any]]:
 
 def _point_common(point: Any) -> dict[str, Any]:
     return {
-        "recorded_timestamp": _micros(point.time_unix_nano),
-        "start_timestamp": _micros(point.start_time_unix_nano) if point.start_time_unix_nano else None,
-        "attributes": _json(_attributes(point.attributes)),
+        "recorded_timestamp": micros(point.time_unix_nano),
+        "start_timestamp": micros(point.start_time_unix_nano) if point.start_time_unix_nano else None,
+        "attributes": compact_json(attribute_map(point.attributes)),
     }
 
 
@@ -107,31 +107,31 @@ def _number_point(point: Any) -> dict[str, Any]:
     return {
         **_point_common(point),
         "scalar_value": _number(point),
-        "exemplars": _json_or_none([_exemplar(e) for e in point.exemplars]),
+        "exemplars": json_or_none([_exemplar(e) for e in point.exemplars]),
     }
 
 
 def _histogram_scalars(point: Any) -> dict[str, Any]:
     return {
         **_point_common(point),
-        "histogram_count": _int32(point.count),
+        "histogram_count": int32(point.count),
         "histogram_sum": point.sum if point.HasField("sum") else None,
         "histogram_min": point.min if point.HasField("min") else None,
         "histogram_max": point.max if point.HasField("max") else None,
-        "exemplars": _json_or_none([_exemplar(e) for e in point.exemplars]),
+        "exemplars": json_or_none([_exemplar(e) for e in point.exemplars]),
     }
 
 
 def _exponential_buckets(point: Any) -> dict[str, Any]:
     """The `exp_histogram_*` columns of an exponential histogram point."""
     return {
-        "exp_histogram_scale": _int32(point.scale),
-        "exp_histogram_zero_count": _int32(point.zero_count),
+        "exp_histogram_scale": int32(point.scale),
+        "exp_histogram_zero_count": int32(point.zero_count),
         "exp_histogram_zero_threshold": point.zero_threshold,
         "exp_histogram_positive_bucket_counts": list(point.positive.bucket_counts),
-        "exp_histogram_positive_bucket_counts_offset": _int32(point.positive.offset),
+        "exp_histogram_positive_bucket_counts_offset": int32(point.positive.offset),
         "exp_histogram_negative_bucket_counts": list(point.negative.bucket_counts),
-        "exp_histogram_negative_bucket_counts_offset": _int32(point.negative.offset),
+        "exp_histogram_negative_bucket_counts_offset": int32(point.negative.offset),
     }
 
 
@@ -151,9 +151,9 @@ def _number(point: Any) -> float | None:
 
 def _exemplar(exemplar: Any) -> dict[str, Any]:
     return {
-        "timestamp": _iso(exemplar.time_unix_nano),
-        "value": _finite(_number(exemplar)),
-        "trace_id": _hex_id(exemplar.trace_id),
-        "span_id": _hex_id(exemplar.span_id),
-        "filtered_attributes": _attributes(exemplar.filtered_attributes),
+        "timestamp": iso_time(exemplar.time_unix_nano),
+        "value": finite(_number(exemplar)),
+        "trace_id": hex_id(exemplar.trace_id),
+        "span_id": hex_id(exemplar.span_id),
+        "filtered_attributes": attribute_map(exemplar.filtered_attributes),
     }

@@ -1,6 +1,6 @@
 """Rows of `records` from decoded OTLP traces and logs, mapped the way Logfire maps them.
 
-(Metrics: `otlp_metrics`, which shares the resource, scope and value helpers below.)
+(Metrics: `otlp_metrics`, which shares `scoped_items` here and the value helpers of `otlp_values`.)
 
 The mapping follows Logfire's: a span is a `records` row with its name in `span_name`, the
 `logfire.msg` attribute (else the name) in `message`, `logfire.level_num` (else error 17 for an
@@ -19,26 +19,34 @@ values the SDK had to JSON-encode (declared in `logfire.json_schema`) parsed bac
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import math
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from airflow_provider_logfire.exceptions import LocalServerError
-from airflow_provider_logfire.local.tables import METRICS, RECORDS, Table
+from airflow_provider_logfire.local.otlp_values import (
+    any_value,
+    attribute_map,
+    compact_json,
+    hex_id,
+    int32,
+    iso_time,
+    json_or_none,
+    micros,
+    rows_table,
+    text_or_json,
+)
+from airflow_provider_logfire.local.tables import RECORDS
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
+    from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
     from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 TRACE = 1
@@ -77,12 +85,6 @@ _BOOKKEEPING = frozenset(
 )
 _MSG_TEMPLATE = "logfire.msg_template"
 _STATUS_NAMES = {0: "UNSET", 1: "OK", 2: "ERROR"}
-_INT32 = (-(2**31), 2**31 - 1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-class UnstorableValueError(LocalServerError, ValueError):
-    """A decoded request holds a value its table cannot store (e.g. a count beyond int64)."""
 
 
 # -- traces ------------------------------------------------------------------------------------
@@ -93,7 +95,7 @@ def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
     and one per span event that is not an exception (`kind = 'span_event'`)."""
     rows = []
     for resource, scope, span in scoped_items(request.resource_spans, "scope_spans", "spans"):
-        attributes = _attributes(span.attributes)
+        attributes = attribute_map(span.attributes)
         span_type = attributes.get("logfire.span_type")
         kind = span_type if span_type in ("log", "pending_span") else "span"
         start_ns = span.start_time_unix_nano
@@ -103,12 +105,12 @@ def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
         if level is None:
             level = ERROR if status == "ERROR" else INFO
         span_row = {
-            "start_timestamp": _micros(start_ns),
-            "end_timestamp": _micros(end_ns),
+            "start_timestamp": micros(start_ns),
+            "end_timestamp": micros(end_ns),
             "duration": None if kind != "span" else (end_ns - start_ns) / 1e9,
-            "trace_id": _hex_id(span.trace_id),
-            "span_id": _hex_id(span.span_id),
-            "parent_span_id": _hex_id(span.parent_span_id),
+            "trace_id": hex_id(span.trace_id),
+            "span_id": hex_id(span.span_id),
+            "parent_span_id": hex_id(span.parent_span_id),
             "kind": kind,
             "level": level,
             "span_name": span.name,
@@ -119,8 +121,8 @@ def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
             **_exception_columns(_first_exception(span.events)),
             "otel_status_code": status,
             "otel_status_message": span.status.message or None,
-            "otel_events": _json_or_none([_event(e) for e in span.events]),
-            "otel_links": _json_or_none([_link(link) for link in span.links]),
+            "otel_events": json_or_none([_event(e) for e in span.events]),
+            "otel_links": json_or_none([_link(link) for link in span.links]),
             **scope,
             **resource,
             **_http_columns(attributes),
@@ -128,7 +130,7 @@ def spans_to_records(request: ExportTraceServiceRequest) -> pa.Table:
         rows.append(span_row)
         if kind != "pending_span":  # the finished span brings the same events again
             rows.extend(span_event_rows(span, span_row, {**scope, **resource}))
-    return _to_table(RECORDS, rows)
+    return rows_table(RECORDS, rows)
 
 
 def span_event_rows(
@@ -149,8 +151,8 @@ def span_event_rows(
     for index, event in enumerate(span.events):
         if event.name == "exception":
             continue
-        attributes = _attributes(event.attributes)
-        at = _micros(event.time_unix_nano) if event.time_unix_nano else span_row["start_timestamp"]
+        attributes = attribute_map(event.attributes)
+        at = micros(event.time_unix_nano) if event.time_unix_nano else span_row["start_timestamp"]
         level = _level_attribute(attributes)
         rows.append(
             {
@@ -186,7 +188,7 @@ def _first_exception(events: Iterable[Any]) -> dict[str, Any] | None:
     `exception_*` columns from the first such event."""
     for event in events:
         if event.name == "exception":
-            return _attributes(event.attributes)
+            return attribute_map(event.attributes)
     return None
 
 
@@ -196,25 +198,25 @@ def _exception_columns(exception: Mapping[str, Any] | None) -> dict[str, Any]:
         return {"is_exception": False}
     return {
         "is_exception": True,
-        "exception_type": _text(exception.get("exception.type")),
-        "exception_message": _text(exception.get("exception.message")),
-        "exception_stacktrace": _text(exception.get("exception.stacktrace")),
+        "exception_type": text_or_json(exception.get("exception.type")),
+        "exception_message": text_or_json(exception.get("exception.message")),
+        "exception_stacktrace": text_or_json(exception.get("exception.stacktrace")),
     }
 
 
 def _event(event: Any) -> dict[str, Any]:
     return {
         "name": event.name,
-        "timestamp": _iso(event.time_unix_nano),
-        "attributes": _attributes(event.attributes),
+        "timestamp": iso_time(event.time_unix_nano),
+        "attributes": attribute_map(event.attributes),
     }
 
 
 def _link(link: Any) -> dict[str, Any]:
     return {
-        "trace_id": _hex_id(link.trace_id),
-        "span_id": _hex_id(link.span_id),
-        "attributes": _attributes(link.attributes),
+        "trace_id": hex_id(link.trace_id),
+        "span_id": hex_id(link.span_id),
+        "attributes": attribute_map(link.attributes),
     }
 
 
@@ -230,15 +232,18 @@ def logs_to_records(request: ExportLogsServiceRequest) -> pa.Table:
     received_ns = time.time_ns()
     rows = []
     for resource, scope, record in scoped_items(request.resource_logs, "scope_logs", "log_records"):
-        attributes = _attributes(record.attributes)
-        body = _any_value(record.body) if record.HasField("body") else None
-        body_text = _text(body)
-        at = _micros(record.time_unix_nano or record.observed_time_unix_nano or received_ns)
+        attributes = attribute_map(record.attributes)
+        body = any_value(record.body) if record.HasField("body") else None
+        body_text = text_or_json(body)
+        at = micros(record.time_unix_nano or record.observed_time_unix_nano or received_ns)
         level = _level_attribute(attributes)
         if level is None:
             level = _severity_level(record.severity_number, record.severity_text)
         span_name = (
-            _text(attributes.get(_MSG_TEMPLATE)) or getattr(record, "event_name", "") or body_text or ""
+            text_or_json(attributes.get(_MSG_TEMPLATE))
+            or getattr(record, "event_name", "")
+            or body_text
+            or ""
         )
         has_exception = any(key.startswith("exception.") for key in attributes)
         rows.append(
@@ -246,9 +251,9 @@ def logs_to_records(request: ExportLogsServiceRequest) -> pa.Table:
                 "start_timestamp": at,
                 "end_timestamp": at,
                 "duration": None,
-                "trace_id": _hex_id(record.trace_id) or os.urandom(16).hex(),
+                "trace_id": hex_id(record.trace_id) or os.urandom(16).hex(),
                 "span_id": os.urandom(8).hex(),
-                "parent_span_id": _hex_id(record.span_id),
+                "parent_span_id": hex_id(record.span_id),
                 "kind": "log",
                 "level": level,
                 "span_name": span_name,
@@ -262,7 +267,7 @@ def logs_to_records(request: ExportLogsServiceRequest) -> pa.Table:
                 **_http_columns(attributes),
             }
         )
-    return _to_table(RECORDS, rows)
+    return rows_table(RECORDS, rows)
 
 
 def _severity_level(number: int, text: str) -> int:
@@ -276,21 +281,21 @@ def _severity_level(number: int, text: str) -> int:
 
 
 def _resource_columns(resource: Resource) -> dict[str, Any]:
-    attributes = _attributes(resource.attributes)
+    attributes = attribute_map(resource.attributes)
 
     def text(*keys: str) -> str | None:
         for key in keys:
-            if (value := _text(attributes.get(key))) is not None:
+            if (value := text_or_json(attributes.get(key))) is not None:
                 return value
         return None
 
     return {
-        "otel_resource_attributes": _json(attributes),
+        "otel_resource_attributes": compact_json(attributes),
         "service_name": text("service.name") or "unknown_service",
         "service_version": text("service.version"),
         "service_namespace": text("service.namespace"),
         "service_instance_id": text("service.instance.id"),
-        "process_pid": _int32(attributes.get("process.pid")),
+        "process_pid": int32(attributes.get("process.pid")),
         "deployment_environment": text("deployment.environment.name", "deployment.environment"),
         "telemetry_sdk_name": text("telemetry.sdk.name"),
         "telemetry_sdk_language": text("telemetry.sdk.language"),
@@ -315,11 +320,11 @@ def scoped_items(
 
 
 def _scope_columns(scope: InstrumentationScope) -> dict[str, Any]:
-    attributes = _attributes(scope.attributes)
+    attributes = attribute_map(scope.attributes)
     return {
         "otel_scope_name": scope.name or None,
         "otel_scope_version": scope.version or None,
-        "otel_scope_attributes": _json(attributes) if attributes else None,
+        "otel_scope_attributes": compact_json(attributes) if attributes else None,
     }
 
 
@@ -329,50 +334,19 @@ def _http_columns(attributes: Mapping[str, Any]) -> dict[str, Any]:
     def first(*keys: str) -> Any:
         return next((attributes[k] for k in keys if attributes.get(k) is not None), None)
 
-    target = _text(first("http.target"))
+    target = text_or_json(first("http.target"))
     parts = urlsplit(target) if target else None
     return {
-        "http_response_status_code": _int32(first("http.response.status_code", "http.status_code")),
-        "http_method": _text(first("http.request.method", "http.method")),
-        "http_route": _text(first("http.route")),
-        "url_full": _text(first("url.full", "http.url")),
-        "url_path": _text(first("url.path")) or (parts.path or None if parts else None),
-        "url_query": _text(first("url.query")) or (parts.query or None if parts else None),
+        "http_response_status_code": int32(first("http.response.status_code", "http.status_code")),
+        "http_method": text_or_json(first("http.request.method", "http.method")),
+        "http_route": text_or_json(first("http.route")),
+        "url_full": text_or_json(first("url.full", "http.url")),
+        "url_path": text_or_json(first("url.path")) or (parts.path or None if parts else None),
+        "url_query": text_or_json(first("url.query")) or (parts.query or None if parts else None),
     }
 
 
 # -- attribute values --------------------------------------------------------------------------
-
-
-def _attributes(key_values: Iterable[KeyValue]) -> dict[str, Any]:
-    return {kv.key: _any_value(kv.value) for kv in key_values}
-
-
-def _any_value(value: AnyValue) -> Any:
-    """An OTLP AnyValue as plain JSON-able Python (bytes as base64 text)."""
-    which = value.WhichOneof("value")
-    if which == "string_value":
-        return value.string_value
-    if which == "bool_value":
-        return value.bool_value
-    if which == "int_value":
-        return value.int_value
-    if which == "double_value":
-        return _finite(value.double_value)
-    if which == "array_value":
-        return [_any_value(item) for item in value.array_value.values]
-    if which == "kvlist_value":
-        return _attributes(value.kvlist_value.values)
-    if which == "bytes_value":
-        return base64.b64encode(value.bytes_value).decode()
-    return None
-
-
-def _finite(number: float | None) -> float | str | None:
-    """JSON has no NaN or infinity: those travel as text, as the Logfire SDK sends them."""
-    if number is None or math.isfinite(number):
-        return number
-    return str(number)
 
 
 def _level_attribute(attributes: Mapping[str, Any]) -> int | None:
@@ -380,7 +354,7 @@ def _level_attribute(attributes: Mapping[str, Any]) -> int | None:
     if isinstance(level, bool) or not isinstance(level, (int, float, str)):
         return None
     try:
-        return _int32(int(level))
+        return int32(int(level))
     except (ValueError, OverflowError):
         return None
 
@@ -397,7 +371,7 @@ def _tags(attributes: Mapping[str, Any]) -> list[str]:
         tags = [tags]
     if not isinstance(tags, list) or not tags:
         return []
-    return [tag if isinstance(tag, str) else _json(tag) for tag in tags]
+    return [tag if isinstance(tag, str) else compact_json(tag) for tag in tags]
 
 
 def _user_attributes(attributes: Mapping[str, Any], span_name: str) -> str:
@@ -415,7 +389,7 @@ def _user_attributes(attributes: Mapping[str, Any], span_name: str) -> str:
             kept[key] = _loads_or_keep(value)
         else:
             kept[key] = value
-    return _json(kept)
+    return compact_json(kept)
 
 
 def _json_schema_text(attributes: Mapping[str, Any]) -> str | None:
@@ -443,64 +417,3 @@ def _json_encoded_keys(json_schema: Any) -> frozenset[str]:
     if not isinstance(properties, dict):
         return frozenset()
     return frozenset(key for key, schema in properties.items() if schema)
-
-
-# -- plain values ------------------------------------------------------------------------------
-
-
-def _hex_id(raw: bytes) -> str | None:
-    """A trace or span id as lowercase hex; absent (empty or all zero) ids are None."""
-    return raw.hex() if raw.strip(b"\x00") else None
-
-
-def _micros(unix_nanos: int) -> int:
-    return unix_nanos // 1000
-
-
-def _iso(unix_nanos: int) -> str:
-    moment = _EPOCH + timedelta(microseconds=unix_nanos // 1000)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _int32(value: Any) -> int | None:
-    """An integer that fits the INTEGER columns, else None (never a failing insert)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value if _INT32[0] <= value <= _INT32[1] else None
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return _json(value)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _json_or_none(items: list[Any]) -> str | None:
-    return _json(items) if items else None
-
-
-# -- Arrow -------------------------------------------------------------------------------------
-
-#: Filled by `LocalEngine.insert_arrow` at insert time.
-_ENGINE_FILLED = frozenset({"created_at", "day", "project_id"})
-
-
-def _arrow_schema(table: Table) -> pa.Schema:
-    return pa.schema(
-        [pa.field(c.name, c.arrow_type, nullable=True) for c in table.columns if c.name not in _ENGINE_FILLED]
-    )
-
-
-_SCHEMAS = {RECORDS.name: _arrow_schema(RECORDS), METRICS.name: _arrow_schema(METRICS)}
-
-
-def _to_table(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
-    """Rows (dicts, any subset of the columns) as a table with every column of `table`."""
-    try:
-        return pa.Table.from_pylist(rows, schema=_SCHEMAS[table.name])
-    except (pa.ArrowException, OverflowError) as exc:  # e.g. a uint64 count beyond int64
-        raise UnstorableValueError(f"The request holds a value {table.name} cannot store: {exc}") from None
