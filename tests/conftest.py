@@ -59,6 +59,10 @@ def fresh_airflow_home(airflow_db: Path, home: Path) -> dict[str, str]:
     """
     home.mkdir(parents=True, exist_ok=True)
     copy_airflow_db(airflow_db / _MIGRATED, home / "airflow.db")
+    # The session's config too: processes started at once on a home without one would each write
+    # their own, with its own Fernet key, and not read each other's encrypted trigger arguments.
+    if (airflow_db / "airflow.cfg").exists():
+        shutil.copy(airflow_db / "airflow.cfg", home / "airflow.cfg")
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
