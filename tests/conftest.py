@@ -236,8 +236,6 @@ def airflow_api_client() -> Iterator[Any]:
     With `simple_auth_manager_all_admins`, Airflow 3.3 lets every request in; 3.0 to 3.2 still want
     a token, which `GET /auth/token` hands out without credentials in that mode.
     """
-    previous = os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS")
-    os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "True"
     from airflow.api_fastapi.app import create_app
     from airflow.providers_manager import ProvidersManager
     from fastapi.testclient import TestClient
@@ -245,14 +243,10 @@ def airflow_api_client() -> Iterator[Any]:
     # Forget the hooks other tests loaded here, as a fresh API server process would not know them:
     # without Flask-AppBuilder, 3.1 reads each hook's form widgets once, through stand-ins for it.
     ProvidersManager()._cleanup()
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
         with TestClient(create_app("core")) as client:
             token = client.get("/auth/token")
             if token.status_code in (200, 201):
                 client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
             yield client
-    finally:
-        if previous is None:
-            os.environ.pop("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", None)
-        else:
-            os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = previous
