@@ -17,6 +17,7 @@ import httpx
 
 from airflow_provider_logfire.client.base import ClientBase
 from airflow_provider_logfire.client.files import AtomicFile
+from airflow_provider_logfire.client.gzip_body import gzip_decoder
 from airflow_provider_logfire.client.protocol import (
     MAX_ERROR_BODY,
     ColumnQueryResults,
@@ -234,9 +235,17 @@ class AsyncLogfireClient(ClientBase):
             raise self._transport_error(exc, request, mid_body=False) from exc
 
     async def _chunks(self, response: httpx.Response, request: RequestSpec) -> AsyncIterator[bytes]:
+        """The decoded (un-gzipped) body, with a cut connection reported as an incomplete body."""
         try:
-            async for chunk in response.aiter_bytes():
-                yield chunk
+            gzip = gzip_decoder(response.headers)
+            if gzip is None:
+                async for chunk in response.aiter_bytes():
+                    yield chunk
+                return
+            async for raw in response.aiter_raw():
+                if data := gzip.decode(raw):
+                    yield data
+            gzip.flush()
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, request, mid_body=True) from exc
 

@@ -15,7 +15,7 @@ import io
 import json
 import struct
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from airflow_provider_logfire.exceptions import (
@@ -47,12 +47,21 @@ def decode_stream(chunks: Iterable[bytes], decoder: StreamDecoder[T]) -> Iterato
 
 
 async def adecode_stream(chunks: AsyncIterable[bytes], decoder: StreamDecoder[T]) -> AsyncIterator[T]:
-    """`decode_stream` for an async body."""
-    async for chunk in chunks:
-        for item in decoder.feed(chunk):
+    """`decode_stream` for an async body.
+
+    A body given as an async generator is closed here when decoding stops early (a decoder
+    error, a consumer that stops): left to the garbage collector, its `aclose()` would be
+    scheduled on an event loop that may already be gone.
+    """
+    try:
+        async for chunk in chunks:
+            for item in decoder.feed(chunk):
+                yield item
+        for item in decoder.finish():
             yield item
-    for item in decoder.finish():
-        yield item
+    finally:
+        if isinstance(chunks, AsyncGenerator):
+            await chunks.aclose()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import httpx
 
 from airflow_provider_logfire.client.base import ClientBase
 from airflow_provider_logfire.client.files import AtomicFile
+from airflow_provider_logfire.client.gzip_body import gzip_decoder
 from airflow_provider_logfire.client.protocol import (
     MAX_ERROR_BODY,
     ColumnQueryResults,
@@ -231,7 +232,14 @@ class LogfireClient(ClientBase):
     def _chunks(self, response: httpx.Response, request: RequestSpec) -> Iterator[bytes]:
         """The decoded (un-gzipped) body, with a cut connection reported as an incomplete body."""
         try:
-            yield from response.iter_bytes()
+            gzip = gzip_decoder(response.headers)
+            if gzip is None:
+                yield from response.iter_bytes()
+                return
+            for raw in response.iter_raw():
+                if data := gzip.decode(raw):
+                    yield data
+            gzip.flush()
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, request, mid_body=True) from exc
 
