@@ -46,13 +46,17 @@ def _page_fetchers() -> dict[str, Callable[[], Callable[[], int]]]:
         client = LogfireClient.from_token(TOKEN, base_url=URL)
         return lambda: client.query_arrow(sql, min_timestamp=since, limit=rows).num_rows
 
+    def ours_zlib() -> Callable[[], int]:
+        sys.modules["isal"] = None  # as without the speedups extra: the client inflates with zlib
+        return ours()
+
     def official() -> Callable[[], int]:
         from logfire.query_client import LogfireQueryClient
 
         client = LogfireQueryClient(read_token=TOKEN, base_url=URL)
         return lambda: client.query_arrow(sql, min_timestamp=since, limit=rows).num_rows
 
-    return {"page_ours": ours, "page_official": official}
+    return {"page_ours": ours, "page_ours_zlib": ours_zlib, "page_official": official}
 
 
 def page(case: str) -> None:
@@ -319,6 +323,7 @@ def server_load() -> None:
 CASES: dict[str, Callable[[], None]] = {
     "page_ours": lambda: page("page_ours"),
     "page_official": lambda: page("page_official"),
+    "page_ours_zlib": lambda: page("page_ours_zlib"),
     "export_ours": export_ours,
     "export_official_sequential": export_official_sequential,
     "floor_httpx_concurrent": floor_httpx_concurrent,

@@ -4,12 +4,17 @@
 
 Both contenders read the same Arrow data: the demo's records for a fixed day and seed (the
 generator is deterministic), held by a `LocalEngine` and registered in DuckDB (a zero-copy Arrow
-scan) for the baseline, queried through its recommended Arrow path (`sql(...).to_arrow_table()`).
+scan) for the baseline.
 
-- page: a 10,000-row Arrow page of `SELECT * FROM records` inside a one-day window, fetched from
-  the local server (in a process of its own, as users run it) over loopback HTTP — query, Arrow
-  IPC encoding and transfer included — against DuckDB running the same windowed query to an
-  Arrow table in-process.
+- page: a 10,000-row Arrow page of `SELECT * FROM records` inside a one-day window, fetched over
+  loopback HTTP from the local server, each in a process of its own, as users run it. Two
+  servers answer it: the local server on its engine, and the same server (the same HTTP
+  app, encoders and streaming) with DuckDB answering the same page
+  (`start_timestamp >= ? AND start_timestamp < ? LIMIT 10000`, in 4,096-row Arrow batches).
+  Query, Arrow IPC encoding, transfer and the client's decoding are all included, and the
+  requests alternate between the two servers. Also measured, in-process: each engine's page
+  alone (ours to record batches, DuckDB's `sql(...).to_arrow_table()`), and our server's page
+  against DuckDB's in-process query.
 - route_count: `SELECT attributes->>'http.route' AS route, count(*) FROM records GROUP BY 1`
   through the engine (SQL rewrite, JSON function, aggregation), against DuckDB's own `->>`.
 
@@ -24,18 +29,21 @@ import multiprocessing
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import duckdb
 import httpx
 import pyarrow as pa
 
-from airflow_provider_logfire.local.engine import LocalEngine
+from airflow_provider_logfire.local.engine import BATCH_ROWS, LocalEngine
 from airflow_provider_logfire.local.testing import run_local_server
 
 END = datetime(2026, 11, 28, tzinfo=timezone.utc)
 ROUTE_SQL = "SELECT attributes->>'http.route' AS route, count(*) FROM records GROUP BY 1"
+PAGE_SQL = "SELECT * FROM records"
+DUCKDB_PAGE_SQL = "SELECT * FROM records WHERE start_timestamp >= ? AND start_timestamp < ? LIMIT ?"
 PAGE_ROWS = 10_000
 
 
@@ -49,13 +57,68 @@ def median_seconds(run: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def serve(rows: int, channel: multiprocessing.connection.Connection) -> None:
-    """The local server over the same demo data, in its own process, until told to stop."""
+class DuckDBPages:
+    """DuckDB in the local server's place: it answers the page query over the same Arrow data.
+
+    Only what the server's query endpoint asks of an engine (`query`, and a result with a
+    `schema`, its batches and `close`), for the one query this benchmark sends.
+    """
+
+    def __init__(self, records: pa.Table) -> None:
+        self._db = duckdb.connect()  # one connection: the benchmark asks for one page at a time
+        self._db.register("records", records)
+
+    def query(
+        self, sql: str, *, min_timestamp: datetime, max_timestamp: datetime, limit: int, **_: Any
+    ) -> Any:
+        assert sql == PAGE_SQL, sql
+        relation = self._db.sql(DUCKDB_PAGE_SQL, params=[min_timestamp, max_timestamp, limit])
+        return _DuckDBResult(relation.to_arrow_reader(BATCH_ROWS))
+
+
+class _DuckDBResult:
+    plan = None
+
+    def __init__(self, reader: pa.RecordBatchReader) -> None:
+        self._reader = reader
+        self.schema = reader.schema
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return iter(self._reader)
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def demo_engine(rows: int) -> LocalEngine:
     engine = LocalEngine()
     engine.load_demo(days=1, rows_per_day=rows, seed=1, end=END)
+    return engine
+
+
+def serve(answerer: str, rows: int, channel: multiprocessing.connection.Connection) -> None:
+    """The local server over the demo data, in its own process, until told to stop.
+
+    `answerer` is "ours" (the local engine) or "duckdb" (`DuckDBPages` over the same rows).
+    """
+    engine: Any = demo_engine(rows)
+    if answerer == "duckdb":
+        engine = DuckDBPages(pa.Table.from_batches(engine._store.window("records", None, None)))
     with run_local_server(engine, gzip=False) as server:
         channel.send((server.url, server.token))
         channel.recv()
+
+
+def alternating_medians(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each run, called in turn (after one warm-up each), so that both
+    contenders see the same machine at the same moments."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeat + 1):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values[1:]) for name, values in times.items()}
 
 
 def main() -> int:
@@ -64,10 +127,10 @@ def main() -> int:
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="records in the table")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--page-repeat", type=int, default=31, help="requests per server for the page")
     args = parser.parse_args()
 
-    engine = LocalEngine()
-    engine.load_demo(days=1, rows_per_day=args.rows, seed=1, end=END)
+    engine = demo_engine(args.rows)
     records = pa.Table.from_batches(engine._store.window("records", None, None))
     assert records.num_rows == args.rows, records.num_rows
     duck = duckdb.connect()
@@ -75,8 +138,11 @@ def main() -> int:
     start, end = END - timedelta(days=1), END
 
     def duck_page() -> int:
-        sql = "SELECT * FROM records WHERE start_timestamp >= ? AND start_timestamp < ? LIMIT 10000"
-        return duck.sql(sql, params=[start, end]).to_arrow_table().num_rows
+        return duck.sql(DUCKDB_PAGE_SQL, params=[start, end, PAGE_ROWS]).to_arrow_table().num_rows
+
+    def our_page_in_process() -> int:
+        with engine.query(PAGE_SQL, min_timestamp=start, max_timestamp=end, limit=PAGE_ROWS) as result:
+            return sum(batch.num_rows for batch in result)
 
     def duck_routes() -> int:
         return duck.sql(ROUTE_SQL).to_arrow_table().num_rows
@@ -87,37 +153,56 @@ def main() -> int:
 
     assert duck_routes() == our_routes(), "the two engines disagree on the routes"
     spawn = multiprocessing.get_context("spawn")
-    ours, theirs = spawn.Pipe()
-    process = spawn.Process(target=serve, args=(args.rows, theirs), daemon=True)
-    process.start()
-    url, token = ours.recv()
-    with httpx.Client(base_url=url) as http:
-        params = {
-            "sql": "SELECT * FROM records",
-            "min_timestamp": start.isoformat(),
-            "max_timestamp": end.isoformat(),
-            "limit": PAGE_ROWS,
-        }
-        headers = {"Authorization": token, "Accept": "application/vnd.apache.arrow.stream"}
+    servers = {}
+    for answerer in ("ours", "duckdb"):
+        ours, theirs = spawn.Pipe()
+        process = spawn.Process(target=serve, args=(answerer, args.rows, theirs), daemon=True)
+        process.start()
+        servers[answerer] = (process, ours)
+    params = {
+        "sql": PAGE_SQL,
+        "min_timestamp": start.isoformat(),
+        "max_timestamp": end.isoformat(),
+        "limit": PAGE_ROWS,
+    }
+    fetchers = {}
+    clients = []
+    for answerer, (_, channel) in servers.items():
+        url, token = channel.recv()
+        http = httpx.Client(
+            base_url=url, headers={"Authorization": token, "Accept": "application/vnd.apache.arrow.stream"}
+        )
+        clients.append(http)
 
-        def our_page() -> int:
-            response = http.get("/v1/query", params=params, headers=headers)
+        def fetch(http: httpx.Client = http) -> pa.Table:
+            response = http.get("/v1/query", params=params)
             response.raise_for_status()
-            return pa.ipc.open_stream(response.content).read_all().num_rows
+            return pa.ipc.open_stream(response.content).read_all()
 
-        assert our_page() == duck_page() == PAGE_ROWS
-        page_ours = median_seconds(our_page, args.repeat)
-    ours.send("stop")
-    process.join(30)
-    page_duck = median_seconds(duck_page, args.repeat)
+        fetchers[answerer] = fetch
+    served = {name: fetch() for name, fetch in fetchers.items()}
+    assert served["ours"].num_rows == served["duckdb"].num_rows == duck_page() == PAGE_ROWS
+    assert served["ours"].column("span_id").equals(served["duckdb"].column("span_id")), "different pages"
+    page = alternating_medians(
+        {name: lambda f=f: f().num_rows for name, f in fetchers.items()}, args.page_repeat
+    )
+    for http in clients:
+        http.close()
+    for process, channel in servers.values():
+        channel.send("stop")
+        process.join(30)
+    page_duck_in_process = median_seconds(duck_page, args.repeat)
+    page_ours_in_process = median_seconds(our_page_in_process, args.repeat)
     routes_ours = median_seconds(our_routes, args.repeat)
     routes_duck = median_seconds(duck_routes, args.repeat)
     print(
         json.dumps(
             {
                 "rows": args.rows,
-                "page_ours_s": page_ours,
-                "page_duckdb_s": page_duck,
+                "page_ours_s": page["ours"],
+                "page_duckdb_s": page["duckdb"],
+                "page_ours_in_process_s": page_ours_in_process,
+                "page_duckdb_in_process_s": page_duck_in_process,
                 "routes_ours_s": routes_ours,
                 "routes_duckdb_s": routes_duck,
             }

@@ -88,6 +88,13 @@ def case(name: str, url: str = "", **env: object) -> dict:
     return result
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median time, with the highest peak RSS of all the runs (memory goals are
+    about the worst case)."""
+    middle = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+    return {**middle, "peak_rss_mb": max(run["peak_rss_mb"] for run in runs), "runs": len(runs)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -96,6 +103,7 @@ def main() -> int:
     parser.add_argument(
         "--latency-ms", type=int, default=100, help="added server latency for the export race"
     )
+    parser.add_argument("--export-repeat", type=int, default=3, help="runs of each full-day export")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     rows = args.rows_per_day
@@ -112,19 +120,21 @@ def main() -> int:
         with local_server(rows_per_day=rows) as url:
             ours = case("page_ours", url, BENCH_ROWS=10_000)
             official = case("page_official", url, BENCH_ROWS=10_000)
+            ours_zlib = case("page_ours_zlib", url, BENCH_ROWS=10_000)
             small_export = case("export_ours", url, BENCH_PIECES=Path(tmp) / "small.json", **small)
             load = case("server_load", url, BENCH_CLIENTS=16, BENCH_SECONDS=10, **window)
 
         print(f"Local server with {rows:,} rows, {args.latency_ms} ms latency ...", file=sys.stderr)
         with local_server(rows_per_day=rows, latency_ms=args.latency_ms) as url:
-            big_export = case("export_ours", url, BENCH_PIECES=pieces, **window)
-            by_hour = case(
-                "export_ours",
-                url,
-                BENCH_PIECES=Path(tmp) / "by_hour.json",
-                BENCH_PARTITION_BY="hour",
-                **window,
-            )
+            # One file and by hour, alternating: each figure is a median over runs that saw the
+            # same machine, which a single run of each (seconds apart) does not promise.
+            one_file_runs, by_hour_runs = [], []
+            for _ in range(args.export_repeat):
+                one_file_runs.append(case("export_ours", url, BENCH_PIECES=pieces, **window))
+                by_hour_runs.append(case(
+                    "export_ours", url, BENCH_PIECES=Path(tmp) / "by_hour.json", BENCH_PARTITION_BY="hour", **window
+                ))  # fmt: skip
+            big_export, by_hour = median_run(one_file_runs), median_run(by_hour_runs)
             sequential = case("export_official_sequential", url, BENCH_PIECES=pieces)
             floor = case("floor_httpx_concurrent", url, BENCH_PIECES=pieces, BENCH_CONCURRENCY=4)
         imports = case("parse_cost")
@@ -135,15 +145,21 @@ def main() -> int:
     ratio = ours["median_s"] / official["median_s"]
     figures.append(Figure(
         "fetch 10,000 rows as Arrow: time, ours / official query_arrow", round(ratio, 3), "<= 1.0", ratio <= 1.0,
-        f"median {ours['median_s'] * 1e3:.0f} ms vs {official['median_s'] * 1e3:.0f} ms; "
-        f"RSS growth {ours['rss_growth_mb']:.0f} MB vs {official['rss_growth_mb']:.0f} MB",
+        f"median {ours['median_s'] * 1e3:.0f} ms vs {official['median_s'] * 1e3:.0f} ms (gzip, inflated by ISA-L: "
+        f"the speedups extra); RSS growth {ours['rss_growth_mb']:.0f} MB vs {official['rss_growth_mb']:.0f} MB",
+    ))  # fmt: skip
+    ratio = ours_zlib["median_s"] / official["median_s"]
+    figures.append(Figure(
+        "the same without the speedups extra (zlib, as the official client), ours / official", round(ratio, 3),
+        "informational", True, f"median {ours_zlib['median_s'] * 1e3:.0f} ms vs {official['median_s'] * 1e3:.0f} ms",
     ))  # fmt: skip
     assert big_export["rows"] == sequential["rows"] == rows, (big_export, sequential)
     speedup = sequential["seconds"] / big_export["seconds"]
     figures.append(Figure(
         f"export {rows:,} rows to Parquet at {args.latency_ms} ms latency: official sequential / ours",
         round(speedup, 2), ">= 3.0", speedup >= 3.0,
-        f"{sequential['seconds']:.1f} s vs {big_export['seconds']:.1f} s, same {big_export['pieces']} pieces",
+        f"{sequential['seconds']:.1f} s vs {big_export['seconds']:.1f} s (median of {big_export['runs']}), "
+        f"same {big_export['pieces']} pieces",
     ))  # fmt: skip
     over_floor = big_export["seconds"] / floor["seconds"]
     figures.append(Figure(
@@ -168,7 +184,8 @@ def main() -> int:
     slower = by_hour["seconds"] / big_export["seconds"]
     figures.append(Figure(
         f"export {rows:,} rows partitioned by hour ({by_hour['files']} files) / one file: time", round(slower, 2),
-        "<= 1.1", slower <= 1.1, f"{by_hour['seconds']:.1f} s vs {big_export['seconds']:.1f} s",
+        "<= 1.1", slower <= 1.1,
+        f"{by_hour['seconds']:.2f} s vs {big_export['seconds']:.2f} s, medians of {by_hour['runs']} alternating runs",
     ))  # fmt: skip
     set_memory = by_hour["peak_rss_mb"] / small_export["peak_rss_mb"]
     figures.append(Figure(
@@ -190,15 +207,28 @@ def main() -> int:
         f"{load['ok']:,} complete answers, p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms",
     ))  # fmt: skip
 
-    for label, key, target in (
-        ("10,000-row Arrow page", "page", 1.0),
-        ("attributes->>'http.route' GROUP BY", "routes", 3.0),
-    ):
-        ratio = engine[f"{key}_ours_s"] / engine[f"{key}_duckdb_s"]
-        figures.append(Figure(
-            f"local engine: {label} over {engine['rows']:,} rows, ours / DuckDB", round(ratio, 2), f"<= {target}",
-            ratio <= target, f"{engine[f'{key}_ours_s'] * 1e3:.0f} ms vs {engine[f'{key}_duckdb_s'] * 1e3:.0f} ms",
-        ))  # fmt: skip
+    page = engine["page_ours_s"] / engine["page_duckdb_s"]
+    figures.append(Figure(
+        f"local server: 10,000-row Arrow page over {engine['rows']:,} rows over HTTP, ours / the same server on DuckDB",
+        round(page, 2), "<= 1.0", page <= 1.0,
+        f"{engine['page_ours_s'] * 1e3:.1f} ms vs {engine['page_duckdb_s'] * 1e3:.1f} ms, requests alternating",
+    ))  # fmt: skip
+    alone = engine["page_ours_in_process_s"] / engine["page_duckdb_in_process_s"]
+    figures.append(Figure(
+        "local engine: the same page in-process, ours / DuckDB", round(alone, 2), "informational", True,
+        f"{engine['page_ours_in_process_s'] * 1e3:.1f} ms vs {engine['page_duckdb_in_process_s'] * 1e3:.1f} ms",
+    ))  # fmt: skip
+    across = engine["page_ours_s"] / engine["page_duckdb_in_process_s"]
+    figures.append(Figure(
+        "local server: the page over HTTP / DuckDB's query in-process", round(across, 2), "informational", True,
+        "HTTP, IPC encoding and the client's decoding against a query alone",
+    ))  # fmt: skip
+    routes = engine["routes_ours_s"] / engine["routes_duckdb_s"]
+    figures.append(Figure(
+        f"local engine: attributes->>'http.route' GROUP BY over {engine['rows']:,} rows, ours / DuckDB",
+        round(routes, 2), "<= 3.0", routes <= 3.0,
+        f"{engine['routes_ours_s'] * 1e3:.0f} ms vs {engine['routes_duckdb_s'] * 1e3:.0f} ms",
+    ))  # fmt: skip
 
     width = max(len(f.name) for f in figures)
     print(f"{'figure':<{width}}  {'value':>8}  {'target':<34} met  detail")
