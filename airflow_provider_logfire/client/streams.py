@@ -239,7 +239,13 @@ def _message_header(buffer: bytes, start: int, length: int) -> tuple[int | None,
 
 
 class _MessageQueue(io.RawIOBase):
-    """A read-only file over whole messages, from which pyarrow's stream reader takes them."""
+    """A read-only file over whole messages, from which pyarrow's stream reader takes them.
+
+    pyarrow's reader asks for each piece of a message (prefix, metadata, body) with `read(n)`
+    and keeps the object it gets as the batch's buffers. So `read` copies the received bytes
+    once, into a new `bytes` (whose data is aligned as Arrow's buffers must be, which a slice
+    of a received chunk is not); `RawIOBase.read` would copy them twice.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -251,19 +257,23 @@ class _MessageQueue(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            size = sum(len(chunk) for chunk in self._chunks)
+        pieces = []
+        while size and self._chunks:
+            chunk = self._chunks.popleft()
+            if len(chunk) > size:
+                chunk, rest = chunk[:size], chunk[size:]
+                self._chunks.appendleft(rest)
+            pieces.append(chunk)
+            size -= len(chunk)
+        return b"".join(pieces)
+
     def readinto(self, target: Any) -> int:
-        view = memoryview(target).cast("B")
-        filled = 0
-        while filled < len(view) and self._chunks:
-            chunk = self._chunks[0]
-            n = min(len(view) - filled, len(chunk))
-            view[filled : filled + n] = chunk[:n]
-            filled += n
-            if n == len(chunk):
-                self._chunks.popleft()
-            else:
-                self._chunks[0] = chunk[n:]
-        return filled
+        data = self.read(len(memoryview(target).cast("B")))
+        memoryview(target).cast("B")[: len(data)] = data
+        return len(data)
 
 
 def iter_arrow_batches(chunks: Iterable[bytes]) -> Iterator[pa.RecordBatch]:

@@ -49,6 +49,23 @@ def test_batches_decode_from_small_chunks():
     assert pa.Table.from_batches(batches)["n"].to_pylist() == list(range(300))
 
 
+@pytest.mark.parametrize("size", [1, 13, 4099, 1 << 24])
+def test_decoded_buffers_are_aligned_whatever_the_chunking(size):
+    """Arrow wants each buffer 8-byte aligned; a slice of a received chunk starts anywhere
+    (chunks of 4,099 bytes hold whole batches at offsets that are not multiples of 8)."""
+    data, _ = _stream(20)
+    batches = list(iter_arrow_batches(_chunked(data, size)))
+    misaligned = [
+        (column.type, buffer.address % 8)
+        for batch in batches
+        for column in batch.columns
+        for buffer in column.buffers()
+        if buffer is not None and buffer.address % 8
+    ]
+    assert misaligned == []
+    assert pa.Table.from_batches(batches)["n"].to_pylist() == list(range(2000))
+
+
 def test_cut_exactly_between_batches_is_incomplete_not_short():
     data, ends = _stream(3)
     with pytest.raises(LogfireIncompleteResponseError, match="end-of-stream"):
