@@ -29,7 +29,7 @@ _ADAPTERS = {"_airflow", "client", "core", "dbapi", "writers", "hooks"}
 MAY_IMPORT = {
     "client": set(),
     "writers": set(),
-    "local": {"client"},
+    "local": {"client", "writers"},  # the server's Arrow encoding shares the writers' IPC fix-ups
     "dbapi": {"client"},
     "core": {"client", "writers"},
     "_airflow": {"core", "dbapi"},

@@ -17,6 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from airflow_provider_logfire.writers.ipc_compact import compact_empty_lists
+
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"
@@ -422,10 +424,11 @@ def arrow_stream(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterat
     so each message is serialised by Arrow's C++ in one piece and sent as it is: no Python file
     object between Arrow and the socket, no copy out of it. Results carry no dictionaries
     (`engine._output_schema` decodes them), the one thing a stream writer would add messages for.
+    A page's list columns are cut down to its own rows first (`writers.ipc_compact`).
     """
     yield memoryview(schema.serialize())
     for batch in batches:
-        yield memoryview(batch.serialize())
+        yield memoryview(compact_empty_lists(batch).serialize())
     yield _END_OF_STREAM
 
 

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from airflow_provider_logfire.exceptions import LogfireConfigError
 from airflow_provider_logfire.writers import text
 from airflow_provider_logfire.writers.formats import ResolvedFormat
+from airflow_provider_logfire.writers.ipc_compact import compact_empty_lists
 
 DEFAULT_ROW_GROUP_ROWS = 65_536
 DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024
@@ -112,7 +113,7 @@ class ArrowFileEncoder(BatchEncoder):
         self._writer = pa.ipc.new_file(sink, schema, options=options)
 
     def write(self, batch: pa.RecordBatch) -> None:
-        self._writer.write_batch(batch)
+        self._writer.write_batch(compact_empty_lists(batch))  # a file set's slices, cut down
 
     def finish(self) -> None:
         self._writer.close()
