@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -108,7 +109,7 @@ class Partitioner:
         if column is None or not pa.types.is_timestamp(column.type) or column.null_count:
             return None
         micros = _epoch_micros(column)
-        if micros is None or (len(micros) > 1 and bool((np.diff(micros) < 0).any())):
+        if len(micros) > 1 and bool((np.diff(micros) < 0).any()):
             return None
         width = min(_UNIT_MICROS[key] for key in self.keys)
         units = micros // width
@@ -163,19 +164,18 @@ def time_bounds(column: pa.Array) -> tuple[datetime, datetime] | None:
     return _EPOCH + timedelta(microseconds=low), _EPOCH + timedelta(microseconds=high)
 
 
-def _as_micros(value: int, data_type: pa.TimestampType) -> int:
+def _as_micros(value: Any, data_type: pa.TimestampType) -> Any:
+    """Microseconds from a timestamp's integer (or a numpy array of them); nanoseconds floored."""
     per_micro = _MICROS_PER_UNIT.get(data_type.unit)
-    return value // 1_000 if per_micro is None else value * per_micro  # nanoseconds are floored
-
-
-def _epoch_micros(column: pa.Array) -> np.ndarray | None:
-    """Microseconds since the epoch (UTC) of a null-free timestamp array, as a zero-copy view."""
-    values = np.frombuffer(column.buffers()[1], dtype=np.int64, count=len(column) + column.offset)
-    values = values[column.offset :]
-    per_micro = _MICROS_PER_UNIT.get(column.type.unit)
     if per_micro is None:
-        return values // 1_000
-    return values * per_micro if per_micro != 1 else values
+        return value // 1_000
+    return value * per_micro if per_micro != 1 else value
+
+
+def _epoch_micros(column: pa.Array) -> np.ndarray:
+    """Microseconds since the epoch (UTC) of a null-free timestamp array (a zero-copy view for `us`)."""
+    values = np.frombuffer(column.buffers()[1], dtype=np.int64, count=len(column) + column.offset)
+    return _as_micros(values[column.offset :], column.type)
 
 
 def _run_starts(components: list[pa.Array]) -> list[int]:
